@@ -1,0 +1,88 @@
+"""Build the FastAPI app: settings, job store and executor live in the lifespan, not at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.responses import JSONResponse
+
+from mien import __version__
+from mien.api import stream
+from mien.api.deps import require_api_key
+from mien.api.routes import batch, health
+from mien.errors import JobNotFoundError, MienError
+from mien.jobs.executor import Executor, LocalExecutor
+from mien.jobs.store import JobStore
+from mien.settings import Settings
+
+__all__ = ["create_app"]
+
+logger = logging.getLogger("mien.server")
+
+ExecutorFactory = Callable[[JobStore, Settings], Executor]
+
+
+def create_app(
+    settings: Settings | None = None, *, executor_factory: ExecutorFactory | None = None
+) -> FastAPI:
+    """The mien server. ``executor_factory`` swaps how jobs run (tests run them inline)."""
+    settings = settings or Settings()
+    make_executor = executor_factory or (lambda store, s: LocalExecutor(store, s))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        store = JobStore.from_settings(settings)
+        requeued = store.requeue_interrupted()
+        if requeued:
+            logger.info("re-queued %d job(s) interrupted by the last shutdown", len(requeued))
+        executor = make_executor(store, settings)
+        app.state.settings, app.state.store, app.state.executor = settings, store, executor
+        if settings.api_keys:
+            logger.info("API keys required (%d configured)", len(settings.api_keys))
+        else:
+            logger.warning("no API keys configured: the server is open to anyone who can reach it")
+        executor.start()
+        try:
+            yield
+        finally:
+            executor.stop()
+            store.close()
+
+    app = FastAPI(title="mien", version=__version__, lifespan=lifespan,
+                  description="Self-hosted expression measurement, wire-compatible with Hume's "
+                              "v0 Expression Measurement API.")
+    app.state.settings = settings
+    app.include_router(health.router)
+    app.include_router(batch.router, dependencies=[Depends(require_api_key)])
+    app.include_router(stream.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """The one place where errors become HTTP answers: ``{"message": ...}`` bodies."""
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code,
+                            headers=exc.headers)
+
+    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        return JSONResponse({"message": detail}, status_code=400)
+
+    async def mien_error(request: Request, exc: Exception) -> JSONResponse:
+        status = 404 if isinstance(exc, JobNotFoundError) else 400
+        return JSONResponse({"message": str(exc)}, status_code=status)
+
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(MienError, mien_error)

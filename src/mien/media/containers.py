@@ -1,0 +1,75 @@
+"""PyAV access shared by sniffing and validation: which tracks a container holds, and whether
+its first frame decodes. Only the start of a file is read, so checks stay cheap on long media.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import av
+import av.container
+import av.stream
+
+from mien.errors import CorruptMediaError
+
+__all__ = ["StreamKind", "Tracks", "decode_first_frame", "probe_tracks"]
+
+MAX_PACKETS = 500
+"""Packets read while looking for a first decodable frame; bounds the work on a broken file."""
+
+StreamKind = Literal["video", "audio"]
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Which kinds of track a container holds (cover art does not count as video)."""
+
+    video: bool
+    audio: bool
+
+
+def _streams(container: av.container.InputContainer, kind: StreamKind) -> list[av.stream.Stream]:
+    if kind == "audio":
+        return list(container.streams.audio)
+    return [
+        stream
+        for stream in container.streams.video
+        if not stream.disposition & av.stream.Disposition.attached_pic
+    ]
+
+
+def _reason(exc: av.FFmpegError) -> str:
+    """FFmpeg's reason without the server-side path that PyAV appends to its message."""
+    return exc.strerror or type(exc).__name__
+
+
+def probe_tracks(path: Path, label: str) -> Tracks:
+    """Open a container and list its tracks; ``label`` names the format in error messages."""
+    try:
+        with av.open(str(path)) as container:
+            return Tracks(
+                video=bool(_streams(container, "video")), audio=bool(_streams(container, "audio"))
+            )
+    except av.FFmpegError as exc:
+        raise CorruptMediaError(f"the {label} file could not be read: {_reason(exc)}") from exc
+
+
+def decode_first_frame(path: Path, kind: StreamKind, label: str) -> None:
+    """Decode the first frame of the first ``kind`` track, or raise CorruptMediaError."""
+    try:
+        with av.open(str(path)) as container:
+            streams = _streams(container, kind)
+            if not streams:
+                raise CorruptMediaError(f"the {label} file has no {kind} track")
+            for count, packet in enumerate(container.demux(streams[0])):
+                if packet.decode():
+                    return
+                if count >= MAX_PACKETS:
+                    break
+    except av.FFmpegError as exc:
+        raise CorruptMediaError(
+            f"the {label} file is truncated or damaged: {_reason(exc)}"
+        ) from exc
+    raise CorruptMediaError(f"the {label} file has no decodable {kind} frames")

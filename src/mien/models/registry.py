@@ -1,0 +1,97 @@
+"""Which models exist, which inputs each reads, and loading each once per process."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Final
+
+from mien.errors import ModelNotAvailableError
+from mien.schemas import Group, InferenceRequest, Language, ModelBlock
+
+if TYPE_CHECKING:
+    from mien.media import MediaItem, MediaKind
+    from mien.models.base import BatchModel
+    from mien.models.language import LanguageModel
+    from mien.settings import Settings
+
+__all__ = ["MODEL_KINDS", "applies", "available_models", "load_model"]
+
+MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
+    "face": frozenset({"image", "video"}),
+    "burst": frozenset({"audio", "video"}),
+    "prosody": frozenset({"audio", "video"}),
+    "language": frozenset({"text", "audio", "video"}),
+    "ner": frozenset({"text", "audio", "video"}),
+    "facemesh": frozenset({"facemesh"}),
+}
+"""The input kinds each v0 model reads; a model is skipped on other kinds, as v0 did."""
+
+_BUILT: Final = frozenset({"language"})
+_loaded: dict[str, BatchModel] = {}
+_lock = threading.Lock()
+
+
+def applies(name: str, kind: MediaKind) -> bool:
+    """Whether model ``name`` reads inputs of ``kind``."""
+    return kind in MODEL_KINDS.get(name, frozenset())
+
+
+def available_models() -> list[str]:
+    """Models this version of mien can run."""
+    return [name for name in MODEL_KINDS if name in _BUILT]
+
+
+def load_model(name: str, settings: Settings) -> BatchModel:
+    """The process-wide instance of model ``name``, loaded on first use."""
+    if name not in _BUILT:
+        raise ModelNotAvailableError(
+            f"the {name} model is not available in this version of mien yet"
+        )
+    with _lock:
+        if name not in _loaded:
+            _loaded[name] = _build(name, settings)
+        return _loaded[name]
+
+
+def _build(name: str, settings: Settings) -> BatchModel:
+    if name == "language":
+        from mien.models.language import LanguageModel
+
+        return LanguageFiles(LanguageModel(settings), settings)
+    raise ModelNotAvailableError(f"unknown model {name!r}")
+
+
+class LanguageFiles:
+    """The language model over text files; speech input waits for transcription."""
+
+    name = "language"
+    kinds: frozenset[MediaKind] = MODEL_KINDS["language"]
+
+    def __init__(self, model: LanguageModel, settings: Settings) -> None:
+        """Wrap a loaded language model."""
+        self.model = model
+        self.max_chars = settings.max_text_chars
+
+    def predict_text(self, text: str, config: Language) -> ModelBlock:
+        """Predict on a text, as one ``unknown`` speaker group."""
+        predictions = self.model.predict(
+            text,
+            granularity=config.granularity,
+            sentiment=config.sentiment is not None,
+            toxicity=config.toxicity is not None,
+        )
+        return ModelBlock(metadata=None, grouped_predictions=[
+            Group(id="unknown", predictions=list(predictions))
+        ])
+
+    def predict_file(self, item: MediaItem, request: InferenceRequest) -> ModelBlock:
+        """Predict on a text file; audio and video need transcription, not built yet."""
+        from mien.media import read_text
+
+        if item.kind != "text":
+            raise ModelNotAvailableError(
+                "the language model on speech needs transcription, which is not available "
+                "in this version of mien yet"
+            )
+        config = (request.models.language if request.models else None) or Language()
+        return self.predict_text(read_text(item.path, self.max_chars), config)

