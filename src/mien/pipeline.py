@@ -227,8 +227,9 @@ def run_job(job_id: str, settings: Settings) -> JobOutcome:
     record = store.get(job_id=job_id)
     request = InferenceRequest.model_validate(record.request)
     folder = settings.jobs_dir / job_id
-    results = predict_sources(request, sources_of(request, folder / "inputs"), folder / "work",
-                              settings)
+    results = predict_sources(
+        request, sources_of(request, folder / "inputs"), folder / "work", settings
+    )
     write_artifacts(results, folder / "artifacts.zip")
     num_predictions, num_errors = count_results(results)
     return JobOutcome(

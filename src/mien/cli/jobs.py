@@ -17,15 +17,22 @@ def jobs() -> None:
 
 @jobs.command("list")
 @click.option("--limit", default=20, show_default=True, type=int)
-@click.option("--status", "statuses", multiple=True,
-              type=click.Choice(["QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"]))
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["QUEUED", "IN_PROGRESS", "COMPLETED", "FAILED"]),
+)
 def list_jobs(limit: int, statuses: tuple[str, ...]) -> None:
     """One line per job, newest first."""
     store = _store()
     for record in store.list(limit=limit, statuses=list(statuses) or None):
         created = datetime.fromtimestamp(record.created_ms / 1000, tz=UTC)
-        counts = (f"{record.num_predictions} predictions, {record.num_errors} errors"
-                  if record.status == "COMPLETED" else record.message or "")
+        counts = (
+            f"{record.num_predictions} predictions, {record.num_errors} errors"
+            if record.status == "COMPLETED"
+            else record.message or ""
+        )
         click.echo(f"{record.job_id}  {record.status:<11}  {created:%Y-%m-%d %H:%M:%S}Z  {counts}")
 
 

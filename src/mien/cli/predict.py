@@ -16,34 +16,57 @@ __all__ = ["predict"]
 @click.command()
 @click.argument("inputs", nargs=-1)
 @click.option("--text", "texts", multiple=True, help="Text to analyse (repeatable).")
-@click.option("--models", "model_names", default=None,
-              help="Comma-separated models to run, e.g. 'language' [default: all that apply].")
-@click.option("--config", "config", default=None,
-              help="A v0 request body as JSON, or @FILE, e.g. "
-                   "'{\"models\": {\"language\": {\"granularity\": \"sentence\"}}}'.")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write predictions to a .json or .csv file [default: JSON to stdout].")
-def predict(inputs: tuple[str, ...], texts: tuple[str, ...], model_names: str | None,
-            config: str | None, out: Path | None) -> None:
+@click.option(
+    "--models",
+    "model_names",
+    default=None,
+    help="Comma-separated models to run, e.g. 'language' [default: all that apply].",
+)
+@click.option(
+    "--config",
+    "config",
+    default=None,
+    help="A v0 request body as JSON, or @FILE, e.g. "
+    '\'{"models": {"language": {"granularity": "sentence"}}}\'.',
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write predictions to a .json or .csv file [default: JSON to stdout].",
+)
+def predict(
+    inputs: tuple[str, ...],
+    texts: tuple[str, ...],
+    model_names: str | None,
+    config: str | None,
+    out: Path | None,
+) -> None:
     """Predict on INPUTS (files, archives or http(s) URLs) and --text, locally."""
     from tqdm import tqdm
 
     from mien.pipeline import FileInput, SourceInput, TextInput, UrlInput, predict_sources
-    from mien.schemas import InferenceBaseRequest, InferenceRequest, Models, SourceFileRef
+    from mien.schemas import InferenceRequest, Models, SourceFileRef
     from mien.settings import Settings
 
     base = _request(config)
     if model_names:
         names = [name.strip() for name in model_names.split(",") if name.strip()]
         try:
-            models = Models.model_validate({name: (base.models.model_dump().get(name) if base.models
-                                                   else None) or {} for name in names})
+            models = Models.model_validate(
+                {
+                    name: (base.models.model_dump().get(name) if base.models else None) or {}
+                    for name in names
+                }
+            )
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--models") from exc
         unknown = set(names) - set(Models.model_fields)
         if unknown:
-            raise click.BadParameter(f"unknown model(s): {', '.join(sorted(unknown))}",
-                                     param_hint="--models")
+            raise click.BadParameter(
+                f"unknown model(s): {', '.join(sorted(unknown))}", param_hint="--models"
+            )
         base = base.model_copy(update={"models": models})
     sources: list[SourceInput] = []
     for value in inputs:
@@ -61,8 +84,11 @@ def predict(inputs: tuple[str, ...], texts: tuple[str, ...], model_names: str | 
         raise click.UsageError("give at least one file, URL or --text")
     request = InferenceRequest(**base.model_dump(exclude={"text"}), text=all_texts)
     settings = Settings()
-    with tempfile.TemporaryDirectory(prefix="mien-") as workdir, \
-            tqdm(desc="predicting", unit="file", disable=None, file=sys.stderr) as bar:
+    with (
+        tempfile.TemporaryDirectory(prefix="mien-") as workdir,
+        tqdm(desc="predicting", unit="file", disable=None, file=sys.stderr) as bar,
+    ):
+
         def advance(name: str) -> None:
             bar.set_postfix_str(name[-40:])
             bar.update()
@@ -105,8 +131,10 @@ def _write(results: list[Any], out: Path | None) -> None:
             for prediction in (result.get("results") or {}).get("predictions", []):
                 for model, block in prediction["models"].items():
                     if block is not None:
-                        rows += [{"Source": index, "File": prediction["file"], "Model": model} | row
-                                 for row in csv_rows(model, block)]
+                        rows += [
+                            {"Source": index, "File": prediction["file"], "Model": model} | row
+                            for row in csv_rows(model, block)
+                        ]
         out.write_text(rows_to_csv(rows))
     elif out is not None:
         out.write_text(json.dumps(wire, indent=2))
@@ -118,5 +146,5 @@ def _report_errors(results: list[Any]) -> None:
     for result in results:
         if result.error:
             click.secho(f"error: {result.error}", fg="red", err=True)
-        for error in (result.results.errors if result.results else []):
+        for error in result.results.errors if result.results else []:
             click.secho(f"error: {error.file}: {error.message}", fg="red", err=True)

@@ -15,10 +15,18 @@ logger = logging.getLogger("mien.server")
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes for batch jobs [default: MIEN_WORKERS or 1].")
-@click.option("--api-key", "api_keys", multiple=True,
-              help="Require this API key (repeatable; adds to MIEN_API_KEYS).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for batch jobs [default: MIEN_WORKERS or 1].",
+)
+@click.option(
+    "--api-key",
+    "api_keys",
+    multiple=True,
+    help="Require this API key (repeatable; adds to MIEN_API_KEYS).",
+)
 def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) -> None:
     """Serve the v0 batch API and the streaming socket."""
     import uvicorn
@@ -34,9 +42,12 @@ def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) 
         updates["api_keys"] = [*settings.api_keys, *api_keys]
     settings = settings.model_copy(update=updates)
     if not settings.api_keys and not _is_loopback(host):
-        click.secho(f"warning: binding {host} with no API keys: anyone who can reach this "
-                    "address can use the server. Set MIEN_API_KEYS or --api-key.",
-                    fg="yellow", err=True)
+        click.secho(
+            f"warning: binding {host} with no API keys: anyone who can reach this "
+            "address can use the server. Set MIEN_API_KEYS or --api-key.",
+            fg="yellow",
+            err=True,
+        )
     logger.info("mien home: %s", settings.home)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

@@ -13,7 +13,7 @@ class JobOutcome:
     """The result of one finished job run; pickled from the worker process to the server."""
 
     predictions: list[dict[str, Any]]
-    """The wire ``UnionPredictResult`` list, one entry per source, as GET …/predictions returns it."""
+    """Wire ``UnionPredictResult`` dicts, one per source, as GET …/predictions returns them."""
     num_predictions: int
     """Sources that produced predictions (v0 ``num_predictions``)."""
     num_errors: int

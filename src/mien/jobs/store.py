@@ -26,7 +26,6 @@ from typing import Any, Literal
 from sqlalchemy import BigInteger, Engine, Index, String, Text, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.sql import Select
 
 from mien.errors import JobNotFoundError
 from mien.settings import Settings
@@ -223,7 +222,7 @@ class JobStore:
         """
         if limit < 0:
             raise ValueError(f"limit must be >= 0, got {limit}")
-        query: Select[tuple[_JobRow]] = select(_JobRow)
+        query = select(_JobRow)
         wanted = [JobStatus(status) for status in statuses or ()]
         if wanted:
             query = query.where(_JobRow.status.in_(wanted))
@@ -314,7 +313,9 @@ class JobStore:
             return _record(row)
 
     def requeue_interrupted(self) -> builtins.list[JobRecord]:
-        """Requeue (or fail, see ``requeue``) every IN_PROGRESS job; call once at server start.
+        """Requeue (or fail, see ``requeue``) every IN_PROGRESS job; ``Executor.start`` calls it.
+
+        Only right before this server's executor starts: any job running then would be requeued.
 
         Returns:
             The jobs touched, with their new status.

@@ -1,5 +1,7 @@
-"""PyAV access shared by sniffing and validation: which tracks a container holds, and whether
-its first frame decodes. Only the start of a file is read, so checks stay cheap on long media.
+"""PyAV checks shared by sniffing and validation.
+
+They tell which tracks a container holds and whether its first frame decodes. Only the start of a
+file is read, so the checks stay cheap on long media.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _reason(exc: av.FFmpegError) -> str:
 def probe_tracks(path: Path, label: str) -> Tracks:
     """Open a container and list its tracks; ``label`` names the format in error messages."""
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             return Tracks(
                 video=bool(_streams(container, "video")), audio=bool(_streams(container, "audio"))
             )
@@ -59,7 +61,7 @@ def probe_tracks(path: Path, label: str) -> Tracks:
 def decode_first_frame(path: Path, kind: StreamKind, label: str) -> None:
     """Decode the first frame of the first ``kind`` track, or raise CorruptMediaError."""
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), metadata_errors="replace") as container:
             streams = _streams(container, kind)
             if not streams:
                 raise CorruptMediaError(f"the {label} file has no {kind} track")

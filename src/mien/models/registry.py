@@ -80,9 +80,9 @@ class LanguageFiles:
             sentiment=config.sentiment is not None,
             toxicity=config.toxicity is not None,
         )
-        return ModelBlock(metadata=None, grouped_predictions=[
-            Group(id="unknown", predictions=list(predictions))
-        ])
+        return ModelBlock(
+            metadata=None, grouped_predictions=[Group(id="unknown", predictions=list(predictions))]
+        )
 
     def predict_file(self, item: MediaItem, request: InferenceRequest) -> ModelBlock:
         """Predict on a text file; audio and video need transcription, not built yet."""

@@ -98,8 +98,9 @@ class Models(WireModel):
     @classmethod
     def all_defaults(cls) -> Models:
         """Every model with its defaults: what v0 runs when ``models`` is omitted."""
-        return cls(face=Face(), burst={}, prosody=Prosody(), language=Language(), ner=Ner(),
-                   facemesh={})
+        return cls(
+            face=Face(), burst={}, prosody=Prosody(), language=Language(), ner=Ner(), facemesh={}
+        )
 
     def requested(self) -> list[str]:
         """Names of the models that are switched on, in API order."""

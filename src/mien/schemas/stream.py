@@ -78,8 +78,11 @@ class StreamConfig(_Strict):
 
     def requested(self) -> list[str]:
         """Names of the models switched on."""
-        return [n for n in ("face", "language", "prosody", "burst", "facemesh")
-                if getattr(self, n) is not None]
+        return [
+            n
+            for n in ("face", "language", "prosody", "burst", "facemesh")
+            if getattr(self, n) is not None
+        ]
 
 
 class StreamPayload(_Strict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,8 +44,11 @@ def to_wire(record: JobRecord) -> InferenceJob:
     if record.status != "QUEUED":
         state["started_timestamp_ms"] = record.started_ms or record.created_ms
     if record.status == "COMPLETED":
-        state |= {"ended_timestamp_ms": record.ended_ms, "num_predictions": record.num_predictions,
-                  "num_errors": record.num_errors}
+        state |= {
+            "ended_timestamp_ms": record.ended_ms,
+            "num_predictions": record.num_predictions,
+            "num_errors": record.num_errors,
+        }
     elif record.status == "FAILED":
         state |= {"ended_timestamp_ms": record.ended_ms, "message": record.message or ""}
     return InferenceJob.model_validate(
@@ -58,7 +60,7 @@ def to_wire(record: JobRecord) -> InferenceJob:
 async def start_job(
     request: Request, settings: SettingsDep, store: StoreDep, executor: ExecutorDep
 ) -> JobId:
-    """Start a job from JSON (``urls``, ``text``) or multipart (``file`` parts and a ``json`` part)."""
+    """Start a job from JSON (``urls``, ``text``) or multipart (``file`` parts, ``json`` part)."""
     job_id = str(uuid.uuid4())
     inputs = job_dir(settings, job_id) / "inputs"
     content_type = request.headers.get("content-type", "")
@@ -95,7 +97,7 @@ def _parse_base(raw: bytes | str) -> InferenceBaseRequest:
 async def _read_multipart(
     request: Request, inputs: Path
 ) -> tuple[InferenceBaseRequest, list[SourceFile]]:
-    """Save every ``file`` part; accept ``json`` as a form field or as a file part (SDK sends both)."""
+    """Save every ``file`` part; take ``json`` as a form field or a file part (SDKs send both)."""
     form = await request.form(max_files=100_000)
     base = InferenceBaseRequest()
     files: list[SourceFile] = []
@@ -142,8 +144,14 @@ def list_jobs(
     direction: Literal["asc", "desc"] = "desc",
 ) -> list[InferenceJob]:
     """List jobs, newest first by default."""
-    records = store.list(limit=limit, statuses=status, when=when, timestamp_ms=timestamp_ms,
-                         sort_by=sort_by, direction=direction)
+    records = store.list(
+        limit=limit,
+        statuses=status,
+        when=when,
+        timestamp_ms=timestamp_ms,
+        sort_by=sort_by,
+        direction=direction,
+    )
     return [to_wire(record) for record in records]
 
 
@@ -158,8 +166,9 @@ def get_predictions(job_id: str, store: StoreDep) -> JSONResponse:
     """Predictions of a completed job, one entry per source."""
     record = store.get(job_id=job_id)
     if record.status != "COMPLETED":
-        raise HTTPException(400, f"job {job_id} is {record.status}; predictions exist once it is "
-                                 "COMPLETED")
+        raise HTTPException(
+            400, f"job {job_id} is {record.status}; predictions exist once it is COMPLETED"
+        )
     return JSONResponse(store.get_predictions(job_id=job_id))
 
 
@@ -169,12 +178,10 @@ def get_artifacts(job_id: str, store: StoreDep, settings: SettingsDep) -> FileRe
     record = store.get(job_id=job_id)
     path = job_dir(settings, job_id) / "artifacts.zip"
     if record.status != "COMPLETED" or not path.exists():
-        raise HTTPException(400, f"job {job_id} is {record.status}; artifacts exist once it is "
-                                 "COMPLETED")
-    return FileResponse(path, media_type="application/octet-stream",
-                        filename=f"{job_id}-artifacts.zip")
+        raise HTTPException(
+            400, f"job {job_id} is {record.status}; artifacts exist once it is COMPLETED"
+        )
+    return FileResponse(
+        path, media_type="application/octet-stream", filename=f"{job_id}-artifacts.zip"
+    )
 
-
-def now_ms() -> int:
-    """Current Unix time in milliseconds."""
-    return time.time_ns() // 1_000_000

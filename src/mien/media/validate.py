@@ -1,0 +1,92 @@
+"""Check that a file of a recognised type really decodes, so a broken file fails on its own.
+
+The checks are cheap: images decode once (JPEGs at 1/8 scale), audio and video decode their
+first frame only, text decodes in full (it is needed whole anyway), facemesh JSON is parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from mien.errors import CorruptMediaError, TooLargeError
+from mien.media.containers import decode_first_frame
+from mien.media.sniff import MediaType
+from mien.media.text import read_text
+from mien.settings import Settings
+
+__all__ = ["FACEMESH_MAX_CHARS", "FACEMESH_POINTS", "validate"]
+
+FACEMESH_POINTS = 478
+"""Landmarks per face in a facemesh input (MediaPipe Face Mesh with irises)."""
+FACEMESH_MAX_CHARS = 64 * 1024 * 1024
+"""Longest facemesh JSON accepted, about 4,000 faces; bounds the memory of parsing it."""
+
+
+def validate(path: Path, media_type: MediaType, settings: Settings) -> None:
+    """Decode enough of ``path`` to know the models can read it; archives are left alone.
+
+    Raises:
+        CorruptMediaError: the file is truncated, damaged or holds nothing to decode.
+        TooLargeError: an image has too many pixels, or a text too many characters.
+    """
+    match media_type.kind:
+        case "image":
+            _check_image(path, media_type.label)
+        case "video" | "audio":
+            decode_first_frame(path, media_type.kind, media_type.label)
+        case "text":
+            read_text(path, settings.max_text_chars)
+        case "facemesh":
+            _check_facemesh(path)
+        case "archive":
+            pass
+
+
+def _check_image(path: Path, label: str) -> None:
+    damaged = f"the {label} image is truncated or damaged"
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns up to twice its pixel limit; the error above that is kept.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                image.draft(image.mode, (1, 1))
+                image.load()
+    except Image.DecompressionBombError as exc:
+        raise TooLargeError(f"the {label} image has too many pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:  # its message holds the server-side path
+        raise CorruptMediaError(damaged) from exc
+    except Exception as exc:  # Pillow's decoders raise many exception types on malformed input
+        raise CorruptMediaError(f"{damaged}: {exc}") from exc
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number")
+
+
+def _check_facemesh(path: Path) -> None:
+    try:
+        faces = json.loads(read_text(path, FACEMESH_MAX_CHARS), parse_constant=_reject_constant)
+    except ValueError as exc:
+        raise CorruptMediaError(f"the facemesh JSON is not valid JSON: {exc}") from exc
+    points = f"{FACEMESH_POINTS} points of 3 numbers"
+    if not isinstance(faces, list):
+        raise CorruptMediaError(f"the facemesh JSON must be a list of faces, each {points}")
+    for index, face in enumerate(faces):
+        if not (
+            isinstance(face, list)
+            and len(face) == FACEMESH_POINTS
+            and all(_is_point(point) for point in face)
+        ):
+            raise CorruptMediaError(f"face {index} of the facemesh JSON is not {points}")
+
+
+def _is_point(point: object) -> bool:
+    return (
+        isinstance(point, list)
+        and len(point) == 3
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in point)
+    )

@@ -1,0 +1,252 @@
+"""The batch API over HTTP, against a real server on a loopback port."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import httpx
+
+from mien.taxonomy import EMOTIONS_53
+from tests.conftest import Server
+from tests.helpers import top, wait_for_job, zip_bytes
+
+THANKS = "Thank you so much for your help, I really appreciate it!"
+
+
+def test_text_job_echoes_resolved_request_and_predicts(server: Server) -> None:
+    body = {"text": [THANKS], "models": {"language": {"granularity": "sentence"}}}
+    job_id = httpx.post(f"{server.url}/v0/batch/jobs", json=body).json()["job_id"]
+    job = wait_for_job(server.url, job_id)
+
+    assert job["type"] == "INFERENCE"
+    assert job["state"]["status"] == "COMPLETED", job
+    assert job["state"]["num_predictions"] == 1 and job["state"]["num_errors"] == 0
+    assert job["request"]["models"]["language"] == {
+        "granularity": "sentence",
+        "sentiment": None,
+        "toxicity": None,
+        "identify_speakers": False,
+    }
+    assert job["request"]["transcription"] == {
+        "language": None,
+        "identify_speakers": False,
+        "confidence_threshold": 0.5,
+    }
+    assert job["request"]["files"] == [] and job["request"]["text"] == [THANKS]
+
+    predictions = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()
+    assert predictions[0]["source"] == {"type": "text"}
+    block = predictions[0]["results"]["predictions"][0]["models"]["language"]
+    group = block["grouped_predictions"][0]
+    assert group["id"] == "unknown"
+    first = group["predictions"][0]
+    assert [e["name"] for e in first["emotions"]] == list(EMOTIONS_53)
+    assert first["position"] == {"begin": 0, "end": len(THANKS)}
+    assert "Gratitude" in top(first["emotions"])
+
+
+def test_omitted_models_run_all_and_unbuilt_ones_say_so(server: Server) -> None:
+    job_id = httpx.post(f"{server.url}/v0/batch/jobs", json={"text": ["I am so happy"]}).json()[
+        "job_id"
+    ]
+    job = wait_for_job(server.url, job_id)
+    assert set(job["request"]["models"]) == {
+        "face",
+        "burst",
+        "prosody",
+        "language",
+        "ner",
+        "facemesh",
+    }
+    assert job["request"]["models"]["face"]["min_face_size"] == 60
+    result = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()[0]["results"]
+    assert "language" in result["predictions"][0]["models"]
+    assert [e["message"] for e in result["errors"]] == [
+        "ner: the ner model is not available in this version of mien yet"
+    ]
+    assert job["state"]["num_errors"] == 1
+
+
+def test_multipart_files_and_archive_fail_only_the_bad_files(server: Server) -> None:
+    archive = zip_bytes(
+        {
+            "notes/good.txt": b"I am furious, this is the worst service ever.",
+            "notes/latin1.txt": "caf\xe9 cr\xe8me".encode("latin-1"),
+            "notes/empty.txt": b"",
+        }
+    )
+    files = [
+        ("file", ("hello.txt", b"Thank you, that was lovely.", "text/plain")),
+        ("file", ("bundle.zip", archive, "application/zip")),
+        ("file", ("blob.bin", bytes(range(256)) * 4, "application/octet-stream")),
+    ]
+    data = {"json": json.dumps({"models": {"language": {}}})}
+    response = httpx.post(f"{server.url}/v0/batch/jobs", files=files, data=data)
+    assert response.status_code == 200, response.text
+    job = wait_for_job(server.url, response.json()["job_id"])
+    assert [f["filename"] for f in job["request"]["files"]] == [
+        "hello.txt",
+        "bundle.zip",
+        "blob.bin",
+    ]
+    assert all(len(f["md5sum"]) == 32 for f in job["request"]["files"])
+
+    results = httpx.get(f"{server.url}/v0/batch/jobs/{job['job_id']}/predictions").json()
+    hello, bundle, blob = (r["results"] for r in results)
+    assert [p["file"] for p in hello["predictions"]] == ["hello.txt"]
+    assert [p["file"] for p in bundle["predictions"]] == ["notes/good.txt"]
+    errors = {e["file"]: e["message"] for e in bundle["errors"]}
+    assert set(errors) == {"notes/latin1.txt", "notes/empty.txt"}
+    assert "UTF-8" in errors["notes/latin1.txt"] and "empty" in errors["notes/empty.txt"]
+    assert blob["predictions"] == [] and len(blob["errors"]) == 1
+    assert job["state"]["num_predictions"] == 2 and job["state"]["num_errors"] == 3
+
+
+def test_json_part_as_file_like_the_sdk_sends_it(server: Server) -> None:
+    files = [
+        ("file", ("a.txt", b"What a wonderful surprise!", "text/plain")),
+        (
+            "json",
+            (
+                "blob",
+                json.dumps({"models": {"language": {"granularity": "passage"}}}).encode(),
+                "application/json",
+            ),
+        ),
+    ]
+    response = httpx.post(f"{server.url}/v0/batch/jobs", files=files)
+    # "passage" is a streaming-only granularity: the batch API refuses it clearly
+    assert response.status_code == 400 and "granularity" in response.json()["message"]
+    files[1] = (
+        "json",
+        (
+            "blob",
+            json.dumps({"models": {"language": {"sentiment": {}}}}).encode(),
+            "application/json",
+        ),
+    )
+    job = wait_for_job(
+        server.url, httpx.post(f"{server.url}/v0/batch/jobs", files=files).json()["job_id"]
+    )
+    assert job["request"]["models"]["language"]["sentiment"] == {}
+    prediction = httpx.get(f"{server.url}/v0/batch/jobs/{job['job_id']}/predictions").json()[0]
+    word = prediction["results"]["predictions"][0]["models"]["language"]["grouped_predictions"][0][
+        "predictions"
+    ][0]
+    assert [s["name"] for s in word["sentiment"]] == [str(i) for i in range(1, 10)]
+
+
+def test_bad_requests_get_400_and_unknown_jobs_404(server: Server) -> None:
+    assert httpx.post(f"{server.url}/v0/batch/jobs", json={}).status_code == 400
+    assert (
+        httpx.post(
+            f"{server.url}/v0/batch/jobs",
+            content=b"{nope",
+            headers={"content-type": "application/json"},
+        ).status_code
+        == 400
+    )
+    bad_model = httpx.post(
+        f"{server.url}/v0/batch/jobs",
+        json={"text": ["x"], "models": {"face": {"prob_threshold": 2}}},
+    )
+    assert bad_model.status_code == 400 and "prob_threshold" in bad_model.json()["message"]
+    missing = httpx.get(f"{server.url}/v0/batch/jobs/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and "message" in missing.json()
+
+
+def test_list_filters_sorts_and_limits(server: Server) -> None:
+    ids = [
+        httpx.post(
+            f"{server.url}/v0/batch/jobs", json={"text": [f"note {i}"], "models": {"language": {}}}
+        ).json()["job_id"]
+        for i in range(3)
+    ]
+    for job_id in ids:
+        wait_for_job(server.url, job_id)
+    listed = httpx.get(f"{server.url}/v0/batch/jobs").json()
+    assert [j["job_id"] for j in listed] == ids[::-1]
+    oldest_first = httpx.get(
+        f"{server.url}/v0/batch/jobs", params={"direction": "asc", "limit": 2}
+    ).json()
+    assert [j["job_id"] for j in oldest_first] == ids[:2]
+    created = [j["state"]["created_timestamp_ms"] for j in listed]
+    before = httpx.get(
+        f"{server.url}/v0/batch/jobs", params={"when": "created_before", "timestamp_ms": created[0]}
+    ).json()
+    assert ids[2] not in [j["job_id"] for j in before]
+    failed = httpx.get(f"{server.url}/v0/batch/jobs", params={"status": ["FAILED"]}).json()
+    assert failed == []
+    both = httpx.get(
+        f"{server.url}/v0/batch/jobs", params=[("status", "FAILED"), ("status", "COMPLETED")]
+    ).json()
+    assert len(both) == 3
+
+
+def test_artifacts_zip_has_predictions_and_csv(server: Server) -> None:
+    body = {
+        "text": ["I can't believe you did that, I'm so angry."],
+        "models": {"language": {"granularity": "sentence", "toxicity": {}}},
+    }
+    job_id = httpx.post(f"{server.url}/v0/batch/jobs", json=body).json()["job_id"]
+    wait_for_job(server.url, job_id)
+    response = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/artifacts")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert "predictions.json" in names
+    csv_name = next(n for n in names if n.endswith("language.csv"))
+    header = archive.read(csv_name).decode().splitlines()[0].split(",")
+    assert header[:8] == [
+        "Id",
+        "Text",
+        "BeginPosition",
+        "EndPosition",
+        "BeginTime",
+        "EndTime",
+        "Confidence",
+        "SpeakerConfidence",
+    ]
+    assert header[8:61] == list(EMOTIONS_53) and header[-6:] == [
+        "toxic",
+        "severe_toxic",
+        "obscene",
+        "threat",
+        "insult",
+        "identity_hate",
+    ]
+
+
+def test_url_to_loopback_is_refused_and_other_sources_still_run(server: Server) -> None:
+    body = {
+        "urls": [f"{server.url}/healthz"],
+        "text": ["Thanks a lot!"],
+        "models": {"language": {}},
+    }
+    job = wait_for_job(
+        server.url, httpx.post(f"{server.url}/v0/batch/jobs", json=body).json()["job_id"]
+    )
+    url_result, text_result = httpx.get(
+        f"{server.url}/v0/batch/jobs/{job['job_id']}/predictions"
+    ).json()
+    assert url_result["source"]["type"] == "url" and "results" not in url_result
+    assert "127.0.0.1" in url_result["error"] or "loopback" in url_result["error"]
+    assert len(text_result["results"]["predictions"]) == 1
+    assert job["state"]["num_errors"] == 1
+
+
+def test_api_keys(keyed_server: Server) -> None:
+    url = keyed_server.url
+    denied = httpx.get(f"{url}/v0/batch/jobs")
+    assert denied.status_code == 401 and "API key" in denied.json()["message"]
+    assert httpx.get(f"{url}/v0/batch/jobs", headers={"X-Hume-Api-Key": "wrong"}).status_code == 401
+    assert (
+        httpx.get(f"{url}/v0/batch/jobs", headers={"X-Hume-Api-Key": "s3cret"}).status_code == 200
+    )
+    assert (
+        httpx.get(f"{url}/v0/batch/jobs", headers={"Authorization": "Bearer s3cret"}).status_code
+        == 200
+    )
+    assert httpx.get(f"{url}/healthz").status_code == 200
