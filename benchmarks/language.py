@@ -94,7 +94,9 @@ def main() -> None:
             len(batch),
         ),
         "per call": (
-            best_of(args.repeats, lambda: [model.predict(s, granularity="sentence") for s in single]),
+            best_of(
+                args.repeats, lambda: [model.predict(s, granularity="sentence") for s in single]
+            ),
             best_of(args.repeats, lambda: [reference.query(s) for s in single]),
             len(single),
         ),

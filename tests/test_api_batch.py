@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
 
 import httpx
 
 from mien.taxonomy import EMOTIONS_53
-from tests.conftest import Server
+from tests.conftest import Server, make_settings, serve_in_thread
 from tests.helpers import top, wait_for_job, zip_bytes
 
 THANKS = "Thank you so much for your help, I really appreciate it!"
@@ -96,6 +101,7 @@ def test_multipart_files_and_archive_fail_only_the_bad_files(server: Server) -> 
     results = httpx.get(f"{server.url}/v0/batch/jobs/{job['job_id']}/predictions").json()
     hello, bundle, blob = (r["results"] for r in results)
     assert [p["file"] for p in hello["predictions"]] == ["hello.txt"]
+    assert hello["predictions"][0]["file_type"] == "text"
     assert [p["file"] for p in bundle["predictions"]] == ["notes/good.txt"]
     errors = {e["file"]: e["message"] for e in bundle["errors"]}
     assert set(errors) == {"notes/latin1.txt", "notes/empty.txt"}
@@ -250,3 +256,66 @@ def test_api_keys(keyed_server: Server) -> None:
         == 200
     )
     assert httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_oversize_upload_fails_that_file_only(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home", max_file_bytes=1000)
+    uv, thread, url = serve_in_thread(settings)
+    try:
+        files = [
+            ("file", ("big.txt", b"Thanks! " * 500, "text/plain")),
+            ("file", ("small.txt", b"Thank you!", "text/plain")),
+        ]
+        data = {"json": json.dumps({"models": {"language": {}}})}
+        job_id = httpx.post(f"{url}/v0/batch/jobs", files=files, data=data).json()["job_id"]
+        job = wait_for_job(url, job_id)
+        big, small = (
+            r["results"] for r in httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
+        )
+        assert big["predictions"] == [] and "limit" in big["errors"][0]["message"]
+        assert small["predictions"][0]["file"] == "small.txt"
+        assert (job["state"]["num_predictions"], job["state"]["num_errors"]) == (1, 1)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["content-length"]))
+        _Hook.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_callback_gets_the_predictions(tmp_path: Path) -> None:
+    hook = HTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    callback = f"http://127.0.0.1:{hook.server_address[1]}/done"
+    settings = make_settings(tmp_path / "home", allow_private_urls=True)
+    uv, thread, url = serve_in_thread(settings)
+    try:
+        body = {"text": ["Thanks!"], "models": {"language": {}}, "callback_url": callback}
+        job_id = httpx.post(f"{url}/v0/batch/jobs", json=body).json()["job_id"]
+        wait_for_job(url, job_id)
+        deadline = time.monotonic() + 30
+        while not _Hook.received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        (sent,) = _Hook.received
+        assert sent["job_id"] == job_id and sent["status"] == "COMPLETED"
+        assert sent["predictions"] == httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
+    finally:
+        hook.shutdown()
+        uv.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_callback_to_a_private_address_is_refused_up_front(server: Server) -> None:
+    body = {"text": ["x"], "callback_url": "http://10.0.0.1/hook"}
+    response = httpx.post(f"{server.url}/v0/batch/jobs", json=body)
+    assert response.status_code == 400 and "callback_url" in response.json()["message"]

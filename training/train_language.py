@@ -48,12 +48,14 @@ Floats = npt.NDArray[np.float64]
 HERE = Path(__file__).resolve().parent
 ENCODER = "e5-small-q4"
 SENTIMENT_CLASSES = ("negative", "neutral", "positive")
-PROTO_QUANTILE = 0.99  # dev texts above this quantile of a description score get >= 0.5
+PROTO_QUANTILE = 0.995  # dev texts above this quantile of a description score get >= 0.5
 PROTO_FLOOR = 0.02  # ...and the dev median gets this
 PROTO_POOL = 3000  # GoEmotions train comments used as generic negatives per description
 PROTO_C = 3.0
 PROTO_POSITIVE_WEIGHT = 100.0  # 8 prototypes against ~3,000 negatives
-PROTO_CONTRAST_WEIGHT = 5.0
+PROTO_CONTRAST_WEIGHT = 5.0  # topic-matched neutral counterparts and shared neutral sentences
+PROTO_OTHERS_WEIGHT = 5.0  # the other dimensions' prototypes
+PROTO_NEUTRAL_GATE = 0.5  # description scores are multiplied by (1 - P(neutral)) ** this
 
 
 def main() -> None:
@@ -298,30 +300,34 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
     """One direction per description-based dimension, and its squashing fitted on dev.
 
     The direction sums two z-scored linear scores: a logistic regression of the dimension's
-    prototypes against its topic-matched neutral counterparts, the shared neutral sentences and
-    3,000 GoEmotions train comments; and the plain difference of means between prototypes and
-    counterparts. The counterparts keep topic words (food, work) from raising a score.
+    prototypes against its topic-matched neutral counterparts, the shared neutral sentences, the
+    other dimensions' prototypes and 3,000 GoEmotions train comments; and the difference between
+    the prototypes' mean and the mean of all those author-written negatives. The counterparts keep
+    topic words (food, work) from raising a score; the other dimensions keep it specific.
     """
     table = json.loads((HERE / "language_prototypes.json").read_text(encoding="utf-8"))
     names = [name for name in table if not name.startswith("_")]
+    positives = {name: encoder.embed(table[name]).astype(np.float64) for name in names}
     neutral = encoder.embed(table["_neutral"]).astype(np.float64)
     rng = np.random.default_rng(seed)
     pool = emb["train"][rng.choice(len(emb["train"]), PROTO_POOL, replace=False)]
     dev = emb["dev"]
     directions = []
     for name in names:
-        positive = encoder.embed(table[name]).astype(np.float64)
+        positive = positives[name]
         contrast = np.vstack([encoder.embed(table["_counterparts"][name]), neutral])
-        x = np.vstack([positive, contrast, pool])
-        y = np.r_[np.ones(len(positive)), np.zeros(len(contrast) + len(pool))]
+        others = np.vstack([positives[other] for other in names if other != name])
+        x = np.vstack([positive, contrast, others, pool])
+        y = np.r_[np.ones(len(positive)), np.zeros(len(x) - len(positive))]
         weights = np.r_[
             np.full(len(positive), PROTO_POSITIVE_WEIGHT),
             np.full(len(contrast), PROTO_CONTRAST_WEIGHT),
+            np.full(len(others), PROTO_OTHERS_WEIGHT),
             np.ones(len(pool)),
         ]
         fit = LogisticRegression(C=PROTO_C, max_iter=2000).fit(x, y, sample_weight=weights)
         learned = fit.coef_[0]
-        mean_shift = positive.mean(axis=0) - contrast.mean(axis=0)
+        mean_shift = positive.mean(axis=0) - np.vstack([contrast, others]).mean(axis=0)
         mean_shift /= np.linalg.norm(mean_shift)
         directions.append(learned / (dev @ learned).std() + mean_shift / (dev @ mean_shift).std())
     weight = np.stack(directions, axis=1)
@@ -336,6 +342,7 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
         "proto_bias": bias,
         "proto_slope": np.log(1.0 / PROTO_FLOOR - 1.0) / (z_half - z_median),
         "proto_z_half": z_half,
+        "proto_neutral_gate": np.array(PROTO_NEUTRAL_GATE),
     }
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from mien.errors import MienError
 from mien.jobs.outcome import JobOutcome
 from mien.media import MediaFailure, MediaItem, download, expand_source
+from mien.media.containers import probe_tracks
 from mien.models import applies, load_model
 from mien.schemas import (
     FileError,
@@ -154,7 +155,18 @@ def _predict_source(
     else:
         wire_source, path = source.ref, source.path
         name = source.ref.filename or path.name
-    items = expand_source(path, name, scratch / "files", settings)
+    results = _predict_items(
+        request, expand_source(path, name, scratch / "files", settings), settings, progress
+    )
+    return InferenceSourcePredictResult(source=wire_source, results=results)
+
+
+def _predict_items(
+    request: InferenceRequest,
+    items: Sequence[MediaItem | MediaFailure],
+    settings: Settings,
+    progress: ProgressFn | None,
+) -> InferenceResults:
     results = InferenceResults()
     for item in items:
         if isinstance(item, MediaFailure):
@@ -166,7 +178,7 @@ def _predict_source(
         if prediction is not None:
             results.predictions.append(prediction)
         results.errors.extend(errors)
-    return InferenceSourcePredictResult(source=wire_source, results=results)
+    return results
 
 
 def _predict_item(
@@ -189,9 +201,20 @@ def _predict_item(
             logger.exception("model %s failed on %s", name, item.name)
             errors.append(FileError(file=item.name, message=f"{name}: internal error: {exc}"))
     prediction = (
-        InferencePrediction(file=item.name, models=ModelsPredictions(**blocks)) if blocks else None
+        InferencePrediction(
+            file=item.name, file_type=_file_type(item), models=ModelsPredictions(**blocks)
+        )
+        if blocks
+        else None
     )
     return prediction, errors
+
+
+def _file_type(item: MediaItem) -> str:
+    """v0's ``file_type``: the kind, with a video without sound told apart."""
+    if item.kind == "video" and not probe_tracks(item.path, "video").audio:
+        return "video_no_audio"
+    return item.kind
 
 
 def _predict_texts(
@@ -202,21 +225,19 @@ def _predict_texts(
     progress: ProgressFn | None,
 ) -> InferenceResults:
     """Each text entry goes down the same path as a text file, named ``text_<i>``."""
-    results = InferenceResults()
+    items: list[MediaItem | MediaFailure] = []
     for index, text in enumerate(texts):
-        item = MediaItem(f"text_{index}", "text", scratch / f"text_{index}.txt", "text/plain")
+        name = f"text_{index}"
         if len(text) > settings.max_text_chars:
-            message = f"text is {len(text)} characters long; the limit is {settings.max_text_chars}"
-            results.errors.append(FileError(file=item.name, message=message))
+            limit = settings.max_text_chars
+            items.append(
+                MediaFailure(name, f"text is {len(text)} characters; the limit is {limit}")
+            )
             continue
-        item.path.write_text(text, encoding="utf-8")
-        if progress:
-            progress(item.name)
-        prediction, errors = _predict_item(item, request, settings)
-        if prediction is not None:
-            results.predictions.append(prediction)
-        results.errors.extend(errors)
-    return results
+        path = scratch / f"{name}.txt"
+        path.write_text(text, encoding="utf-8")
+        items.append(MediaItem(name, "text", path, "text/plain"))
+    return _predict_items(request, items, settings, progress)
 
 
 def run_job(job_id: str, settings: Settings) -> JobOutcome:

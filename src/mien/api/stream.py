@@ -236,7 +236,7 @@ async def stream_models(websocket: WebSocket) -> None:
                 return
             if event["type"] == "websocket.disconnect":
                 return
-            raw = event.get("text") if event.get("text") is not None else event.get("bytes", b"")
+            raw: str | bytes = event.get("text") or event.get("bytes") or b""
             await websocket.send_json(await session.answer(raw))
     except WebSocketDisconnect:
         return

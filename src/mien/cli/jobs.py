@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from mien.jobs.store import JobStore
 
 __all__ = ["jobs"]
 
@@ -52,7 +56,7 @@ def predictions(job_id: str) -> None:
     click.echo(json.dumps(_store().get_predictions(job_id=job_id), indent=2))
 
 
-def _store():  # type: ignore[no-untyped-def]
+def _store() -> JobStore:
     from mien.jobs.store import JobStore
     from mien.settings import Settings
 

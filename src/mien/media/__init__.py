@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from mien.media.archive import ArchiveMember, extract_archive
 from mien.media.expand import expand_source
-from mien.media.fetch import IPAddress, download, is_blocked_address
+from mien.media.fetch import IPAddress, check_url, download, is_blocked_address
 from mien.media.items import MediaFailure, MediaItem, MediaKind
 from mien.media.sniff import MediaType, SniffedKind, sniff
 from mien.media.text import read_text
@@ -23,6 +23,7 @@ __all__ = [
     "MediaKind",
     "MediaType",
     "SniffedKind",
+    "check_url",
     "download",
     "expand_source",
     "extract_archive",

@@ -106,17 +106,27 @@ def _resolve(url: httpx.URL) -> list[IPAddress]:
     return list(dict.fromkeys(ipaddress.ip_address(info[4][0]) for info in infos))
 
 
-@contextmanager
-def _get(url: httpx.URL, settings: Settings, deadline: float) -> Iterator[httpx.Response]:
-    """GET ``url`` from one of its checked addresses, trying each until one connects."""
+def check_url(url: str, settings: Settings) -> None:
+    """Refuse ``url`` now if it is not http(s) or resolves to a refused address."""
+    _checked_addresses(_parse(url), settings)
+
+
+def _checked_addresses(url: httpx.URL, settings: Settings) -> list[IPAddress]:
     addresses = _resolve(url)
     if not settings.allow_private_urls:
         for address in addresses:
             if is_blocked_address(address):
                 raise BlockedAddressError(
                     f"the host '{url.host}' resolves to {address}, a private, loopback or "
-                    "otherwise non-public address; fetching it is not allowed"
+                    "otherwise non-public address; set MIEN_ALLOW_PRIVATE_URLS=true to allow it"
                 )
+    return addresses
+
+
+@contextmanager
+def _get(url: httpx.URL, settings: Settings, deadline: float) -> Iterator[httpx.Response]:
+    """GET ``url`` from one of its checked addresses, trying each until one connects."""
+    addresses = _checked_addresses(url, settings)
     remaining_s = deadline - time.monotonic()
     if remaining_s <= 0:
         raise FetchError(_timed_out(settings))

@@ -6,7 +6,7 @@ Everything learned lives in two assets next to this module, both written by
 * ``language_heads.npz``: the GoEmotions emotion head (28 labels, per-label Platt calibration),
   the sentiment head (negative/neutral/positive on e5 + VADER), and one direction per
   description-based dimension, learned from author-written prototype sentences, with its
-  dev-fitted squashing;
+  dev-fitted squashing (damped by the head's P(neutral), so plain statements score low);
 * ``language_dimensions.json``: how each of the 53 dimensions is made from those outputs.
 
 An input name in the dimensions file is a GoEmotions label (``"joy"``), a prototype
@@ -107,12 +107,14 @@ class _Prototypes:
     names: list[str]
     weight: _Floats  # (dim, k): x @ weight + bias is the dev z-score
     bias: _Floats
-    slope: _Floats  # score = sigmoid(slope * (z - z_half))
+    slope: _Floats  # score = sigmoid(slope * (z - z_half)) * (1 - P(neutral)) ** gate
     z_half: _Floats
+    gate: float
 
-    def scores(self, embeddings: _Floats) -> _Floats:
+    def scores(self, embeddings: _Floats, neutral: _Floats) -> _Floats:
         z = embeddings @ self.weight + self.bias
-        return _sigmoid(self.slope * (z - self.z_half))
+        damping = np.power(1.0 - neutral, self.gate)[:, None]
+        return _sigmoid(self.slope * (z - self.z_half)) * damping
 
 
 class LanguageHeads:
@@ -137,7 +139,9 @@ class LanguageHeads:
         self._protos = _Prototypes(
             [str(x) for x in arrays["proto_names"]],
             *(arrays[f"proto_{key}"] for key in ("weight", "bias", "slope", "z_half")),
+            float(arrays["proto_neutral_gate"]),
         )
+        self._neutral = self.labels.index("neutral")
         self._positive = [self.labels.index(x) for x in arrays["positive_labels"]]
         self._negative = [self.labels.index(x) for x in arrays["negative_labels"]]
         recipes = json.loads(dimensions.read_text(encoding="utf-8"))["dimensions"]
@@ -173,7 +177,7 @@ class LanguageHeads:
         labels = self.label_probs(embeddings)
         sentiment = self.sentiment_probs(embeddings, vader)
         inputs = {name: labels[:, i] for i, name in enumerate(self.labels)}
-        protos = self._protos.scores(embeddings.astype(np.float64))
+        protos = self._protos.scores(embeddings, labels[:, self._neutral])
         inputs.update({f"proto:{n}": protos[:, i] for i, n in enumerate(self._protos.names)})
         polar = np.maximum(sentiment[:, 0] + sentiment[:, 2], _EPS)
         inputs["valence:positive"] = sentiment[:, 2] / polar

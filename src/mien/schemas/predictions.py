@@ -161,6 +161,8 @@ class InferencePrediction(WireModel):
     """All model outputs for one file, ``file`` relative to its source."""
 
     file: str
+    file_type: str | None = None
+    """What the file was read as: image, video, video_no_audio, audio, text or facemesh."""
     models: ModelsPredictions
 
 

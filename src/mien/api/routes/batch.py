@@ -15,7 +15,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from mien.api.deps import ExecutorDep, SettingsDep, StoreDep
+from mien.errors import MediaError
 from mien.jobs.store import JobRecord
+from mien.media import check_url
 from mien.schemas import (
     InferenceBaseRequest,
     InferenceJob,
@@ -72,6 +74,8 @@ async def start_job(
             base = _parse_base(await request.body())
         if not (base.urls or base.text or files):
             raise HTTPException(400, "nothing to process: give at least one of urls, text or file")
+        if base.callback_url is not None:
+            _check_callback(base.callback_url, settings)
         resolved = InferenceRequest(**base.resolved().model_dump(), files=files)
         store.create(job_id=job_id, request=resolved.model_dump(mode="json"))
     except BaseException:
@@ -125,6 +129,14 @@ async def _save_upload(upload: UploadFile, path: Path) -> SourceFile:
             out.write(chunk)
     name = Path(upload.filename or "file").name or "file"
     return SourceFile(filename=name, content_type=upload.content_type, md5sum=md5.hexdigest())
+
+
+def _check_callback(url: str, settings: Settings) -> None:
+    """A callback that could never be delivered is refused now, not silently at the end."""
+    try:
+        check_url(url, settings)
+    except MediaError as exc:
+        raise HTTPException(400, f"callback_url: {exc}") from exc
 
 
 def _describe(exc: ValidationError) -> str:
