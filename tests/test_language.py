@@ -42,7 +42,8 @@ def test_complaint_is_anger_or_annoyance(model: LanguageModel) -> None:
 
 def test_neutral_sentence_scores_low_everywhere(model: LanguageModel) -> None:
     scores = {e.name: e.score for e in one(model, NEUTRAL).emotions}
-    assert max(scores.values()) < 0.5, sorted(scores.items(), key=lambda kv: -kv[1])[:3]
+    # Observed max 0.08 (Calmness, Concentration); 0.2 leaves room for retraining noise.
+    assert max(scores.values()) < 0.2, sorted(scores.items(), key=lambda kv: -kv[1])[:3]
 
 
 def test_all_53_dimensions_in_order_within_unit_interval(model: LanguageModel) -> None:
@@ -147,6 +148,7 @@ def test_blank_text_gives_nothing_and_bad_granularity_is_refused(model: Language
         ("Wait... what? Fine", ["Wait... what?", "Fine"]),
         ("你好。我很好！谢谢", ["你好。", "我很好！", "谢谢"]),
         ("first line\nSecond line\ncontinued here", ["first line", "Second line\ncontinued here"]),
+        ("a title\n\nlower-case paragraph", ["a title", "lower-case paragraph"]),
     ],
 )  # fmt: skip
 def test_sentence_spans(text: str, expected: list[str]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from mien.jobs.executor import PARENT_CHECK_S
 from tests.conftest import WEIGHTS_CACHE, free_port
 from tests.helpers import wait_for_job
 
@@ -34,6 +35,17 @@ def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
+def _home_of(pid: str) -> Path | None:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    for entry in environ:
+        if entry.startswith(b"MIEN_HOME="):
+            return Path(entry.split(b"=", 1)[1].decode())
+    return None
+
+
 def test_accepted_jobs_survive_kill_9(tmp_path: Path) -> None:
     home, port = tmp_path / "home", free_port()
     url = f"http://127.0.0.1:{port}"
@@ -51,6 +63,11 @@ def test_accepted_jobs_survive_kill_9(tmp_path: Path) -> None:
         os.kill(first.pid, signal.SIGKILL)
         first.wait()
     assert "COMPLETED" not in states[-1:], "the last job should still be pending at the kill"
+
+    time.sleep(2 * PARENT_CHECK_S)
+    orphans = subprocess.run(["pgrep", "-P", "1", "-f", "multiprocessing.spawn"],
+                             capture_output=True, text=True).stdout.split()
+    assert not [pid for pid in orphans if _home_of(pid) == home], "workers outlived the server"
 
     second = _start(home, port)
     try:

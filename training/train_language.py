@@ -91,7 +91,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     heads_path = args.out / "language_heads.npz"
     np.savez_compressed(heads_path, **arrays, allow_pickle=False)
-    heads = LanguageHeads(heads_path, args.out / "language_dimensions.json")
+    heads = LanguageHeads(heads_path, ASSETS / "language_dimensions.json")  # hand-written
     metrics["emotions_test"] = _evaluate_labels(heads, emb, splits, names, layers)
     metrics["sentiment_test"] = _evaluate_sentiment(heads, emb, vader, splits, names)
     metrics["challenge"] = _evaluate_challenge(heads, encoder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import tempfile
 
 import click
 
@@ -49,6 +50,11 @@ def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) 
             err=True,
         )
     logger.info("mien home: %s", settings.home)
+    # Uploads spooled by the multipart parser and stream payloads go to temporary files: keep
+    # them under MIEN_HOME with everything else the server writes.
+    scratch = settings.home / "tmp"
+    scratch.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(scratch)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

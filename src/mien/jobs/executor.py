@@ -20,9 +20,11 @@ import concurrent.futures
 import importlib
 import logging
 import multiprocessing
+import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 Work = Callable[[str, Settings], JobOutcome]
 _Pool = TypeVar("_Pool", bound=concurrent.futures.Executor)
 DEFAULT_WORK = "mien.pipeline:run_job"
+PARENT_CHECK_S = 1.0
+"""How often a worker checks that the server that started it is still alive."""
 """Imported where the work runs, so neither this module nor the server process needs it."""
 
 
@@ -70,15 +74,23 @@ def _invoke(work: Work | str, job_id: str, settings: Settings) -> JobOutcome:
     return _resolve(work)(job_id, settings)
 
 
-def _init_worker(work: Work | str, log_level: int) -> None:
+def _init_worker(work: Work | str, log_level: int, server_pid: int) -> None:
     """Prepare a worker process: Ctrl-C is the server's to handle, logs go to stderr."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level)
+    threading.Thread(target=_exit_with_parent, args=(server_pid,), daemon=True).start()
     try:
         _resolve(work)  # import the pipeline before the first job arrives
     except Exception:
         # Failing here would break the pool and look like a crash; let each job report it instead.
         logger.exception("cannot import the job runner %s", work)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the server is gone (e.g. ``kill -9``): nobody will read its results."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 def _failure_message(exc: BaseException) -> str:
@@ -254,7 +266,7 @@ class LocalExecutor(_PoolExecutor[concurrent.futures.ProcessPoolExecutor]):
             max_workers=self._settings.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self._work, logging.getLogger().getEffectiveLevel()),
+            initargs=(self._work, logging.getLogger().getEffectiveLevel(), os.getpid()),
         )
 
     def _kill_pool(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:

@@ -138,7 +138,10 @@ class LanguageHeads:
         self._sent = (arrays["sent_w"], arrays["sent_b"])
         self._protos = _Prototypes(
             [str(x) for x in arrays["proto_names"]],
-            *(arrays[f"proto_{key}"] for key in ("weight", "bias", "slope", "z_half")),
+            arrays["proto_weight"],
+            arrays["proto_bias"],
+            arrays["proto_slope"],
+            arrays["proto_z_half"],
             float(arrays["proto_neutral_gate"]),
         )
         self._neutral = self.labels.index("neutral")

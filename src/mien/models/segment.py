@@ -7,7 +7,8 @@ whitespace. The rules favour a few well-understood cases over a large exception 
   brackets, when whitespace follows and the next word does not start in lower case, unless the
   period ends a known abbreviation (``Mr.``, ``e.g.``) or a single letter (``J. Smith``);
 * CJK terminators end a sentence even without following whitespace;
-* a line break ends a sentence unless the next line starts in lower case (hard-wrapped prose).
+* a blank line ends a sentence; a single line break does too unless the next line starts in
+  lower case (hard-wrapped prose).
 
 A word is a run of non-space characters with leading and trailing punctuation removed; runs made
 only of punctuation are not words, while emoji and other symbols are kept.
@@ -70,10 +71,21 @@ def _ends_sentence(text: str, start: int, end: int) -> bool:
     terminator = text[start:end]
     if terminator.rstrip(_CLOSERS) == "." and _before_is_abbreviation(text, start):
         return False
+    after = _skip(text, end, " \t")
+    if terminator == "\n" and text[after : after + 1] in ("\n", "\r"):
+        return True  # a blank line always ends a sentence
     if terminator.startswith((".", "\n")):
         # "e.g. the", "3 p.m. tomorrow" or a hard-wrapped line: lower case continues the sentence.
-        return not text[end:].lstrip()[:1].islower()
+        following = _skip(text, end, None)
+        return not text[following : following + 1].islower()
     return True
+
+
+def _skip(text: str, index: int, chars: str | None) -> int:
+    """Index of the first character at or after ``index`` not in ``chars`` (None: whitespace)."""
+    while index < len(text) and (text[index] in chars if chars else text[index].isspace()):
+        index += 1
+    return index
 
 
 def _before_is_abbreviation(text: str, dot: int) -> bool:
