@@ -319,3 +319,13 @@ def test_callback_to_a_private_address_is_refused_up_front(server: Server) -> No
     body = {"text": ["x"], "callback_url": "http://10.0.0.1/hook"}
     response = httpx.post(f"{server.url}/v0/batch/jobs", json=body)
     assert response.status_code == 400 and "callback_url" in response.json()["message"]
+
+
+def test_models_endpoint_says_where_each_dimension_comes_from(server: Server) -> None:
+    models = {m["name"]: m for m in httpx.get(f"{server.url}/models").json()["models"]}
+    assert models["face"]["available"] is False
+    language = models["language"]
+    assert [d["name"] for d in language["dimensions"]] == list(EMOTIONS_53)
+    sources = {d["name"]: d["source"] for d in language["dimensions"]}
+    assert sources["Gratitude"] == "label" and sources["Sarcasm"] == "prototype"
+    assert {a["name"] for a in language["artifacts"]} >= {"e5-small-q4", "toxicity-bilstm"}

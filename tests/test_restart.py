@@ -65,8 +65,9 @@ def test_accepted_jobs_survive_kill_9(tmp_path: Path) -> None:
     assert "COMPLETED" not in states[-1:], "the last job should still be pending at the kill"
 
     time.sleep(2 * PARENT_CHECK_S)
-    orphans = subprocess.run(["pgrep", "-P", "1", "-f", "multiprocessing.spawn"],
-                             capture_output=True, text=True).stdout.split()
+    orphans = subprocess.run(
+        ["pgrep", "-P", "1", "-f", "multiprocessing.spawn"], capture_output=True, text=True
+    ).stdout.split()
     assert not [pid for pid in orphans if _home_of(pid) == home], "workers outlived the server"
 
     second = _start(home, port)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     """Worker processes that run batch jobs; each loads its models once."""
     cache_dir: Path | None = None
     """Where fetched weights are kept; default ``home/models``. Several homes may share one."""
+    threads: int = Field(default=0, ge=0)
+    """CPU threads each model may use per call; 0 means all cores. Set it when running several
+    workers, so they don't fight over the same cores."""
     weights_dir: Path | None = None
     """A folder of pre-pulled artifacts for air-gapped installs, checked by sha256."""
 

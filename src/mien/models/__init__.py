@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from mien.models.registry import MODEL_KINDS, applies, available_models, load_model
+from mien.models.registry import (
+    MODEL_KINDS,
+    applies,
+    available_models,
+    describe_models,
+    load_model,
+)
 
-__all__ = ["MODEL_KINDS", "applies", "available_models", "load_model"]
+__all__ = ["MODEL_KINDS", "applies", "available_models", "describe_models", "load_model"]

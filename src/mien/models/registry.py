@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from typing import TYPE_CHECKING, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
 
 from mien.errors import ModelNotAvailableError
 from mien.schemas import Group, InferenceRequest, Language, ModelBlock
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from mien.models.language import LanguageModel
     from mien.settings import Settings
 
-__all__ = ["MODEL_KINDS", "applies", "available_models", "load_model"]
+__all__ = ["MODEL_KINDS", "applies", "available_models", "describe_models", "load_model"]
 
 MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
     "face": frozenset({"image", "video"}),
@@ -27,6 +29,7 @@ MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
 """The input kinds each v0 model reads; a model is skipped on other kinds, as v0 did."""
 
 _BUILT: Final = frozenset({"language"})
+_ASSETS: Final = Path(__file__).parent / "assets"
 _loaded: dict[str, BatchModel] = {}
 _lock = threading.Lock()
 
@@ -39,6 +42,43 @@ def applies(name: str, kind: MediaKind) -> bool:
 def available_models() -> list[str]:
     """Models this version of mien can run."""
     return [name for name in MODEL_KINDS if name in _BUILT]
+
+
+def describe_models() -> list[dict[str, Any]]:
+    """What each model is built from, per dimension: which scores rest on learned signal."""
+    from mien.weights import ARTIFACTS
+
+    described = []
+    for name, kinds in MODEL_KINDS.items():
+        card = f"docs/models/{name}.md"
+        entry: dict[str, Any] = {"name": name, "available": name in _BUILT, "inputs": sorted(kinds)}
+        if name in _BUILT:
+            entry["card"] = card
+            entry["artifacts"] = [
+                {
+                    "name": a.name,
+                    "package": f"{a.package}=={a.version}",
+                    "sha256": a.sha256,
+                    "licence": a.licence,
+                }
+                for a in ARTIFACTS.values()
+                if a.card == card
+            ]
+            entry["dimensions"] = _dimensions(name)
+        described.append(entry)
+    return described
+
+
+def _dimensions(name: str) -> list[dict[str, str]]:
+    """Per-dimension provenance from the model's recipe file, if it has one."""
+    recipes = _ASSETS / f"{name}_dimensions.json"
+    if not recipes.exists():
+        return []
+    data = json.loads(recipes.read_text())
+    return [
+        {"name": d["name"], "source": d["source"], "note": d.get("note", "")}
+        for d in data["dimensions"]
+    ]
 
 
 def load_model(name: str, settings: Settings) -> BatchModel:

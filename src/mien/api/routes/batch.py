@@ -196,4 +196,3 @@ def get_artifacts(job_id: str, store: StoreDep, settings: SettingsDep) -> FileRe
     return FileResponse(
         path, media_type="application/octet-stream", filename=f"{job_id}-artifacts.zip"
     )
-
