@@ -84,8 +84,10 @@ def predict(
         raise click.UsageError("give at least one file, URL or --text")
     request = InferenceRequest(**base.model_dump(exclude={"text"}), text=all_texts)
     settings = Settings()
+    scratch = settings.home / "tmp"  # everything mien writes stays under MIEN_HOME
+    scratch.mkdir(parents=True, exist_ok=True)
     with (
-        tempfile.TemporaryDirectory(prefix="mien-") as workdir,
+        tempfile.TemporaryDirectory(prefix="predict-", dir=scratch) as workdir,
         tqdm(desc="predicting", unit="file", disable=None, file=sys.stderr) as bar,
     ):
 
