@@ -27,7 +27,7 @@ def wait_for_job(
 def zip_bytes(members: dict[str, bytes]) -> bytes:
     """An in-memory zip archive."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(name, data)
     return buffer.getvalue()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tarfile
 import threading
 import time
 import zipfile
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from mien.taxonomy import EMOTIONS_53
 from tests.conftest import Server, make_settings, serve_in_thread
@@ -329,3 +331,58 @@ def test_models_endpoint_says_where_each_dimension_comes_from(server: Server) ->
     sources = {d["name"]: d["source"] for d in language["dimensions"]}
     assert sources["Gratitude"] == "label" and sources["Sarcasm"] == "prototype"
     assert {a["name"] for a in language["artifacts"]} >= {"e5-small-q4", "toxicity-bilstm"}
+
+
+def _tar_gz(members: dict[str, bytes], links: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in links.items():
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname = tarfile.SYMTYPE, target
+            archive.addfile(info)
+    return buffer.getvalue()
+
+
+def test_hostile_archives_fail_their_members_and_write_nothing_outside_home(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path / "home", max_compression_ratio=50)
+    uv, thread, url = serve_in_thread(settings)
+    try:
+        png = io.BytesIO()
+        Image.new("RGB", (32, 32), "red").save(png, format="PNG")
+        hostile = _tar_gz(
+            {"../escape.txt": b"Thank you!", "ok/fine.txt": b"I love this."},
+            {"ok/link.txt": "/etc/passwd"},
+        )
+        bomb = zip_bytes({"zeros.txt": b"0" * 5_000_000})
+        files = [
+            ("file", ("hostile.tar.gz", hostile, "application/gzip")),
+            ("file", ("bomb.zip", bomb, "application/zip")),
+            ("file", ("cut.png", png.getvalue()[:60], "image/png")),
+            ("file", ("empty.zip", zip_bytes({}), "application/zip")),
+        ]
+        data = {"json": json.dumps({"models": {"language": {}}})}
+        job_id = httpx.post(f"{url}/v0/batch/jobs", files=files, data=data).json()["job_id"]
+        job = wait_for_job(url, job_id)
+        results = [
+            r["results"] for r in httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
+        ]
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
+    hostile_result, bomb_result, cut_result, empty_result = results
+    assert [p["file"] for p in hostile_result["predictions"]] == ["ok/fine.txt"]
+    messages = {e["file"]: e["message"] for e in hostile_result["errors"]}
+    assert set(messages) == {"../escape.txt", "ok/link.txt"}
+    assert "bomb" in bomb_result["errors"][0]["message"]
+    assert "PNG" in cut_result["errors"][0]["message"]
+    assert "empty" in empty_result["errors"][0]["message"]
+    assert job["state"]["num_errors"] == 5 and job["state"]["num_predictions"] == 1
+    assert not list(tmp_path.rglob("escape.txt"))
+    written = {p for p in tmp_path.rglob("*") if p.is_file()}
+    assert all((tmp_path / "home") in p.parents for p in written)
