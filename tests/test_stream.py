@@ -128,3 +128,38 @@ def test_idle_socket_is_closed(tmp_path: Path) -> None:
     finally:
         uv.should_exit = True
         thread.join(timeout=30)
+
+
+def _wav(seconds: float, path: Path) -> bytes:
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=16_000, layout="mono")
+        samples = (np.sin(np.arange(int(16_000 * seconds)) / 10) * 8000).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples[None, :], format="s16", layout="mono")
+        frame.rate = 16_000
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path.read_bytes()
+
+
+def _png(width: int, height: int) -> str:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height)).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_per_message_limits_come_before_any_model(server: Server, tmp_path: Path) -> None:
+    long_audio = base64.b64encode(_wav(6.0, tmp_path / "long.wav")).decode()
+    short_audio = base64.b64encode(_wav(1.0, tmp_path / "short.wav")).decode()
+    with connect(ws_url(server)) as socket:
+        big = ask(socket, {"data": _png(3001, 10), "models": {"face": {}}})
+        assert big["code"] == "E0205" and "3,000" in big["error"]
+        assert ask(socket, {"data": long_audio, "models": {"prosody": {}}})["code"] == "E0203"
+        short = ask(socket, {"data": short_audio, "models": {"prosody": {}}})
+        assert short["code"] == "E0102" and "prosody" in short["error"]
+        small = ask(socket, {"data": _png(640, 480), "models": {"face": {}}})
+        assert small["code"] == "E0102"

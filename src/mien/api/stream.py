@@ -13,9 +13,7 @@ import enum
 import json
 import logging
 import re
-import tempfile
 import uuid
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -24,6 +22,7 @@ from pydantic import ValidationError
 
 from mien.api.auth import key_from, key_is_valid
 from mien.errors import MienError
+from mien.media.payload import PayloadInfo, inspect_payload
 from mien.models import load_model
 from mien.models.registry import LanguageFiles
 from mien.schemas import StreamLanguage, StreamPayload
@@ -111,22 +110,16 @@ class StreamSession:
         if payload.models is None or not payload.models.requested():
             raise StreamFault(Code.BAD_PAYLOAD, "field 'models' must name at least one model")
         requested = payload.models.requested()
-        if "language" not in requested:
-            raise StreamFault(
-                Code.INCOMPATIBLE,
-                f"the {', '.join(requested)} model(s) are not available in this version of mien "
-                "yet; only the language model is",
-            )
-        if payload.raw_text:
+        if payload.raw_text and "facemesh" not in requested:
             return await self._language_only(payload, payload.data)
+        if "facemesh" in requested:
+            raise _not_available(["facemesh"])
         data = _decode_base64(payload.data)
-        kind = _sniff(data)
-        if kind == "text":
+        info = await asyncio.to_thread(_inspect, data)
+        _check_limits(info, requested)
+        if info.kind == "text":
             return await self._language_only(payload, _decode_text(data))
-        raise StreamFault(
-            Code.INCOMPATIBLE,
-            f"the language model cannot read {kind} input until transcription is available",
-        )
+        raise _not_available([name for name in requested if name != "language"] or ["language"])
 
     async def _language_only(self, payload: StreamPayload, text: str) -> dict[str, Any]:
         assert payload.models is not None
@@ -134,7 +127,7 @@ class StreamSession:
         if config is None:
             others = ", ".join(payload.models.requested())
             raise StreamFault(
-                Code.INCOMPATIBLE, f"text input needs the language model, not {others}"
+                Code.INCOMPATIBLE, f"text is read by the language model, not {others}"
             )
         if len(text) > MAX_TEXT_CHARS:
             raise StreamFault(
@@ -200,19 +193,47 @@ def _decode_text(data: bytes) -> str:
         raise StreamFault(Code.UNPARSEABLE_MEDIA, "text is not valid UTF-8") from exc
 
 
-def _sniff(data: bytes) -> str:
-    """Kind of a streamed payload, from its bytes (the sniffer reads files: spill to one)."""
-    from mien.media import sniff
+def _inspect(data: bytes) -> PayloadInfo:
+    try:
+        return inspect_payload(data)
+    except MienError as exc:
+        raise StreamFault(Code.UNPARSEABLE_MEDIA, f"media could not be parsed: {exc}") from exc
 
-    if not data:
-        raise StreamFault(Code.UNPARSEABLE_MEDIA, "data is empty")
-    with tempfile.NamedTemporaryFile(prefix="mien-stream-") as spill:
-        spill.write(data)
-        spill.flush()
-        try:
-            return str(sniff(Path(spill.name)).kind)
-        except MienError as exc:
-            raise StreamFault(Code.UNPARSEABLE_MEDIA, f"media could not be parsed: {exc}") from exc
+
+def _check_limits(info: PayloadInfo, requested: list[str]) -> None:
+    """v0's per-message limits (v0-api.md §2.5), checked before any model runs."""
+    if info.kind == "archive":
+        raise StreamFault(Code.UNPARSEABLE_MEDIA, "archives cannot be streamed; send one file")
+    if info.kind == "image" and max(info.width_px, info.height_px) > MAX_IMAGE_SIDE_PX:
+        raise StreamFault(
+            Code.IMAGE_TOO_LARGE,
+            f"Your image file was too large. The limit is {MAX_IMAGE_SIDE_PX:,} x "
+            f"{MAX_IMAGE_SIDE_PX:,} pixels.",
+        )
+    if info.kind == "audio" and info.duration_ms > MAX_AUDIO_MS:
+        raise StreamFault(
+            Code.AUDIO_TOO_LONG,
+            f"Your audio file was too long. The limit is {MAX_AUDIO_MS} milliseconds.",
+        )
+    if info.kind == "video" and info.duration_ms > MAX_AUDIO_MS:
+        raise StreamFault(
+            Code.VIDEO_TOO_LONG,
+            f"Your video file was too long. The limit is {MAX_AUDIO_MS} milliseconds; pass "
+            "individual frames of video as images.",
+        )
+    audio_models = {"prosody", "burst"} & set(requested)
+    if audio_models and info.kind in ("audio", "video") and not info.has_audio:
+        raise StreamFault(
+            Code.NO_AUDIO, f"No audio signal could be found for the {', '.join(audio_models)} model"
+        )
+
+
+def _not_available(names: list[str]) -> StreamFault:
+    return StreamFault(
+        Code.INCOMPATIBLE,
+        f"the {', '.join(names)} model(s) cannot run on this input in this version of mien yet; "
+        "only the language model (on text) is available",
+    )
 
 
 @router.websocket("/v0/stream/models")
