@@ -45,6 +45,7 @@ def test_text_job_echoes_resolved_request_and_predicts(server: Server) -> None:
 
     predictions = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()
     assert predictions[0]["source"] == {"type": "text"}
+    assert set(predictions[0]["results"]["predictions"][0]["models"]) == {"language"}
     block = predictions[0]["results"]["predictions"][0]["models"]["language"]
     group = block["grouped_predictions"][0]
     assert group["id"] == "unknown"

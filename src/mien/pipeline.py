@@ -117,9 +117,18 @@ def predict_sources(
 
 
 def wire_result(result: InferenceSourcePredictResult) -> dict[str, Any]:
-    """A source result as JSON: absent ``results`` or ``error`` are left out, as v0 did."""
-    wire = result.model_dump(mode="json")
-    return {key: value for key, value in wire.items() if value is not None}
+    """A source result as JSON, shaped like v0's.
+
+    Absent ``results``/``error`` and models that did not run on a file are left out, not null.
+    """
+    wire = {
+        key: value for key, value in result.model_dump(mode="json").items() if value is not None
+    }
+    for prediction in wire.get("results", {}).get("predictions", []):
+        prediction["models"] = {k: v for k, v in prediction["models"].items() if v is not None}
+        if prediction.get("file_type") is None:
+            prediction.pop("file_type", None)
+    return wire
 
 
 def count_results(results: Sequence[InferenceSourcePredictResult]) -> tuple[int, int]:
