@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tarfile
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from PIL import Image
 
 from mien.taxonomy import EMOTIONS_53
@@ -387,3 +389,19 @@ def test_hostile_archives_fail_their_members_and_write_nothing_outside_home(
     assert not list(tmp_path.rglob("escape.txt"))
     written = {p for p in tmp_path.rglob("*") if p.is_file()}
     assert all((tmp_path / "home") in p.parents for p in written)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("MIEN_TEST_POSTGRES_URL"), reason="no PostgreSQL")
+def test_a_job_end_to_end_on_postgresql(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home", database_url=os.environ["MIEN_TEST_POSTGRES_URL"])
+    uv, thread, url = serve_in_thread(settings)
+    try:
+        body = {"text": ["Thank you!"], "models": {"language": {}}}
+        job_id = httpx.post(f"{url}/v0/batch/jobs", json=body).json()["job_id"]
+        assert wait_for_job(url, job_id)["state"]["status"] == "COMPLETED"
+        assert job_id in [j["job_id"] for j in httpx.get(f"{url}/v0/batch/jobs").json()]
+        assert not (tmp_path / "home" / "mien.db").exists()
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=30)
