@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from mien.api.deps import ExecutorDep, SettingsDep, StoreDep
@@ -77,7 +78,9 @@ async def start_job(
         if base.callback_url is not None:
             _check_callback(base.callback_url, settings)
         resolved = InferenceRequest(**base.resolved().model_dump(), files=files)
-        store.create(job_id=job_id, request=resolved.model_dump(mode="json"))
+        await run_in_threadpool(
+            lambda: store.create(job_id=job_id, request=resolved.model_dump(mode="json"))
+        )
     except BaseException:
         shutil.rmtree(job_dir(settings, job_id), ignore_errors=True)
         raise
@@ -123,10 +126,10 @@ async def _read_multipart(
 
 async def _save_upload(upload: UploadFile, path: Path) -> SourceFile:
     md5 = hashlib.md5(usedforsecurity=False)
-    with path.open("wb") as out:
+    with path.open("wb") as out:  # disk writes off the event loop: sockets stay responsive
         while chunk := await upload.read(_COPY_CHUNK):
             md5.update(chunk)
-            out.write(chunk)
+            await run_in_threadpool(out.write, chunk)
     name = Path(upload.filename or "file").name or "file"
     return SourceFile(filename=name, content_type=upload.content_type, md5sum=md5.hexdigest())
 
