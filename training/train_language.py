@@ -55,6 +55,7 @@ PROTO_C = 3.0
 PROTO_POSITIVE_WEIGHT = 100.0  # 8 prototypes against ~3,000 negatives
 PROTO_CONTRAST_WEIGHT = 5.0  # topic-matched neutral counterparts and shared neutral sentences
 PROTO_OTHERS_WEIGHT = 5.0  # the other dimensions' prototypes
+PROTO_CONFUSER_WEIGHT = 10.0  # same topic, other emotion: training half of language_confusers.json
 PROTO_NEUTRAL_GATE = 0.5  # description scores are multiplied by (1 - P(neutral)) ** this
 
 
@@ -307,6 +308,7 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
     """
     table = json.loads((HERE / "language_prototypes.json").read_text(encoding="utf-8"))
     names = [name for name in table if not name.startswith("_")]
+    confusers = _confusers(training=True)
     positives = {name: encoder.embed(table[name]).astype(np.float64) for name in names}
     neutral = encoder.embed(table["_neutral"]).astype(np.float64)
     rng = np.random.default_rng(seed)
@@ -317,17 +319,19 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
         positive = positives[name]
         contrast = np.vstack([encoder.embed(table["_counterparts"][name]), neutral])
         others = np.vstack([positives[other] for other in names if other != name])
-        x = np.vstack([positive, contrast, others, pool])
+        hard = encoder.embed(confusers[name]).astype(np.float64)
+        x = np.vstack([positive, contrast, others, hard, pool])
         y = np.r_[np.ones(len(positive)), np.zeros(len(x) - len(positive))]
         weights = np.r_[
             np.full(len(positive), PROTO_POSITIVE_WEIGHT),
             np.full(len(contrast), PROTO_CONTRAST_WEIGHT),
             np.full(len(others), PROTO_OTHERS_WEIGHT),
+            np.full(len(hard), PROTO_CONFUSER_WEIGHT),
             np.ones(len(pool)),
         ]
         fit = LogisticRegression(C=PROTO_C, max_iter=2000).fit(x, y, sample_weight=weights)
         learned = fit.coef_[0]
-        mean_shift = positive.mean(axis=0) - np.vstack([contrast, others]).mean(axis=0)
+        mean_shift = positive.mean(axis=0) - np.vstack([contrast, others, hard]).mean(axis=0)
         mean_shift /= np.linalg.norm(mean_shift)
         directions.append(learned / (dev @ learned).std() + mean_shift / (dev @ mean_shift).std())
     weight = np.stack(directions, axis=1)
@@ -344,6 +348,13 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
         "proto_z_half": z_half,
         "proto_neutral_gate": np.array(PROTO_NEUTRAL_GATE),
     }
+
+
+def _confusers(*, training: bool) -> dict[str, list[str]]:
+    """The training (even positions) or held-out (odd positions) half of each confuser list."""
+    table = json.loads((HERE / "language_confusers.json").read_text(encoding="utf-8"))
+    start = 0 if training else 1
+    return {name: items[start::2] for name, items in table.items() if not name.startswith("_")}
 
 
 # --------------------------------------------------------------------------- evaluation

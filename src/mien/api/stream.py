@@ -25,7 +25,15 @@ from mien.errors import MienError
 from mien.media.payload import PayloadInfo, inspect_payload
 from mien.models import load_model
 from mien.models.registry import LanguageFiles
-from mien.schemas import StreamLanguage, StreamPayload
+from mien.schemas import (
+    JobDetails,
+    StreamError,
+    StreamLanguage,
+    StreamLanguagePrediction,
+    StreamModelBlock,
+    StreamPayload,
+    StreamPredictions,
+)
 from mien.settings import Settings
 
 __all__ = ["MAX_TEXT_CHARS", "StreamSession", "router"]
@@ -78,35 +86,34 @@ class StreamSession:
         """Drop sliding-window context (face identities survive, as in v0)."""
 
     async def answer(self, raw: str | bytes) -> dict[str, Any]:
-        """The one answer to one client message."""
+        """The one answer to one client message, as wire JSON."""
         payload_id: str | None = None
         job_details = False
+        answer: StreamPredictions | StreamError
         try:
             message = _parse_json(raw)
             payload_id = _str_or_none(message.get("payload_id"))
             job_details = message.get("job_details") is True
-            payload = _validate(message)
-            answer = await self._run(payload)
+            answer = await self._run(_validate(message))
         except StreamFault as fault:
-            answer = {"error": str(fault), "code": fault.code.value}
+            answer = StreamError(error=str(fault), code=fault.code.value)
         except MienError as exc:
-            answer = {"error": str(exc), "code": Code.INCOMPATIBLE.value}
+            answer = StreamError(error=str(exc), code=Code.INCOMPATIBLE.value)
         except Exception as exc:  # the socket must survive a failing model
             logger.exception("stream message failed")
-            answer = {"error": f"internal error: {exc}", "code": Code.INTERNAL.value}
-        if payload_id is not None:
-            answer["payload_id"] = payload_id
+            answer = StreamError(error=f"internal error: {exc}", code=Code.INTERNAL.value)
+        answer.payload_id = payload_id
         if job_details:
-            answer["job_details"] = {"job_id": self.job_id}
-        return answer
+            answer.job_details = JobDetails(job_id=self.job_id)
+        return answer.model_dump(mode="json", exclude_none=True)
 
-    async def _run(self, payload: StreamPayload) -> dict[str, Any]:
+    async def _run(self, payload: StreamPayload) -> StreamPredictions:
         if payload.reset_stream:
             self.reset()
         if payload.data is None:
             if payload.models is not None and payload.models.requested():
                 raise StreamFault(Code.BAD_PAYLOAD, "field 'data' is required to run models")
-            return {}  # control-only message: reset and/or job details
+            return StreamPredictions()  # control-only message: reset and/or job details
         if payload.models is None or not payload.models.requested():
             raise StreamFault(Code.BAD_PAYLOAD, "field 'models' must name at least one model")
         requested = payload.models.requested()
@@ -121,7 +128,7 @@ class StreamSession:
             return await self._language_only(payload, _decode_text(data))
         raise _not_available([name for name in requested if name != "language"] or ["language"])
 
-    async def _language_only(self, payload: StreamPayload, text: str) -> dict[str, Any]:
+    async def _language_only(self, payload: StreamPayload, text: str) -> StreamPredictions:
         assert payload.models is not None
         config = payload.models.language
         if config is None:
@@ -135,9 +142,11 @@ class StreamSession:
                 f"Your text was too long. The limit is {MAX_TEXT_CHARS:,} characters.",
             )
         predictions = await asyncio.to_thread(self._predict_language, text, config)
-        return {"language": {"predictions": predictions}}
+        return StreamPredictions(language=StreamModelBlock(predictions=predictions))
 
-    def _predict_language(self, text: str, config: StreamLanguage) -> list[dict[str, Any]]:
+    def _predict_language(
+        self, text: str, config: StreamLanguage
+    ) -> list[StreamLanguagePrediction]:
         model = load_model("language", self.settings)
         assert isinstance(model, LanguageFiles)
         results = model.model.predict(
@@ -146,8 +155,16 @@ class StreamSession:
             sentiment=config.sentiment is not None,
             toxicity=config.toxicity is not None,
         )
-        keep = {"text", "position", "emotions", "sentiment", "toxicity"}
-        return [p.model_dump(mode="json", include=keep, exclude_none=True) for p in results]
+        return [
+            StreamLanguagePrediction.model_construct(
+                text=p.text,
+                position=p.position,
+                emotions=p.emotions,
+                sentiment=p.sentiment,
+                toxicity=p.toxicity,
+            )
+            for p in results
+        ]
 
 
 def _parse_json(raw: str | bytes) -> dict[str, Any]:
