@@ -405,3 +405,16 @@ def test_a_job_end_to_end_on_postgresql(tmp_path: Path) -> None:
     finally:
         uv.should_exit = True
         thread.join(timeout=30)
+
+
+def test_malformed_multipart_is_a_400_and_leaves_nothing(server: Server) -> None:
+    headers = {"content-type": "multipart/form-data; boundary=xyz"}
+    body = b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhal'
+    response = httpx.post(f"{server.url}/v0/batch/jobs", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    nameless = b"--xyz\r\nContent-Type: text/plain\r\n\r\nhello\r\n--xyz--\r\n"
+    response = httpx.post(f"{server.url}/v0/batch/jobs", content=nameless, headers=headers)
+    assert response.status_code == 400 and "name" in response.json()["message"]
+    jobs_dir = server.settings.jobs_dir
+    assert not jobs_dir.exists() or not any(jobs_dir.iterdir())
+    assert httpx.get(f"{server.url}/v0/batch/jobs").json() == []

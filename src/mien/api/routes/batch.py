@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -13,9 +12,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from mien.api.deps import ExecutorDep, SettingsDep, StoreDep
+from mien.api.uploads import UploadError, read_upload
 from mien.errors import MediaError
 from mien.jobs.store import JobRecord
 from mien.media import check_url
@@ -32,8 +31,6 @@ from mien.settings import Settings
 __all__ = ["job_dir", "router", "to_wire"]
 
 router = APIRouter(prefix="/v0/batch", tags=["batch"])
-
-_COPY_CHUNK = 1024 * 1024
 
 
 def job_dir(settings: Settings, job_id: str) -> Path:
@@ -104,34 +101,13 @@ def _parse_base(raw: bytes | str) -> InferenceBaseRequest:
 async def _read_multipart(
     request: Request, inputs: Path
 ) -> tuple[InferenceBaseRequest, list[SourceFile]]:
-    """Save every ``file`` part; take ``json`` as a form field or a file part (SDKs send both)."""
-    form = await request.form(max_files=100_000)
-    base = InferenceBaseRequest()
-    files: list[SourceFile] = []
+    """Save the ``file`` parts into ``inputs`` and parse the ``json`` part, if any."""
     try:
-        raw_json = form.get("json")
-        if isinstance(raw_json, UploadFile):
-            raw_json = (await raw_json.read()).decode("utf-8", errors="replace")
-        if raw_json:
-            base = _parse_base(raw_json)
-        inputs.mkdir(parents=True, exist_ok=True)
-        for part in form.getlist("file"):
-            if not isinstance(part, UploadFile):
-                raise HTTPException(400, "each 'file' part must be a file upload")
-            files.append(await _save_upload(part, inputs / str(len(files))))
-    finally:
-        await form.close()
-    return base, files
-
-
-async def _save_upload(upload: UploadFile, path: Path) -> SourceFile:
-    md5 = hashlib.md5(usedforsecurity=False)
-    with path.open("wb") as out:  # disk writes off the event loop: sockets stay responsive
-        while chunk := await upload.read(_COPY_CHUNK):
-            md5.update(chunk)
-            await run_in_threadpool(out.write, chunk)
-    name = Path(upload.filename or "file").name or "file"
-    return SourceFile(filename=name, content_type=upload.content_type, md5sum=md5.hexdigest())
+        upload = await read_upload(request, inputs)
+    except UploadError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    base = _parse_base(upload.json) if upload.json else InferenceBaseRequest()
+    return base, upload.files
 
 
 def _check_callback(url: str, settings: Settings) -> None:
