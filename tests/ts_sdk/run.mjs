@@ -1,7 +1,7 @@
 // Drives a mien server with the official Hume TypeScript SDK, used as a user would, pointed at
 // the server only through its environment URLs. Prints one JSON object of what it observed, with
 // any SDK exception under `errors` so one failing step does not hide the others.
-// Usage: node run.mjs <server base url> <folder holding note.txt and more.zip>
+// Usage: node run.mjs <server base url> <API key> <folder holding note.txt and more.zip>
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -10,7 +10,7 @@ import WebSocket from "ws";
 import { HumeClient } from "hume";
 import { StreamClient } from "hume/expressionMeasurement/stream";
 
-const [base, workdir] = process.argv.slice(2);
+const [base, apiKey, workdir] = process.argv.slice(2);
 const wsBase = base.replace(/^http/, "ws");
 const environment = {
   base,
@@ -39,7 +39,7 @@ const languageOf = (reply) =>
     top: topEmotion(p),
   }));
 
-const client = new HumeClient({ apiKey: "unused", environment });
+const client = new HumeClient({ apiKey, environment });
 const batch = client.expressionMeasurement.batch;
 
 await step("textJob", async () => {
@@ -87,6 +87,22 @@ await step("localFileJob", async () => {
   };
 });
 
+// Refusals surface as HumeError with the status code and the parsed JSON body.
+const refusal = async (call) => {
+  try {
+    await call();
+    return null;
+  } catch (error) {
+    return { name: error.constructor.name, statusCode: error.statusCode, body: error.body };
+  }
+};
+await step("refusals", async () => ({
+  unknownJob: await refusal(() => batch.getJobDetails("00000000-0000-4000-8000-000000000000")),
+  wrongKey: await refusal(() =>
+    new HumeClient({ apiKey: "wrong", environment }).expressionMeasurement.batch.listJobs(),
+  ),
+}));
+
 // The stream wrapper that `client.expressionMeasurement.stream` returns opens a fixed URL; read
 // it from the SDK's own source rather than let a test dial the real service.
 const require = createRequire(import.meta.url);
@@ -100,7 +116,7 @@ out.wrapperStreamUrl = /new WebSocket\(`([^`]*)`/.exec(streamingClient)?.[1] ?? 
 // The generated socket client honours `environment.stream`, so a user can reach any host with it.
 await step("generatedStream", async () => {
   const streams = new StreamClient({ environment });
-  const socket = await streams.connect({ "X-Hume-Api-Key": "unused", reconnectAttempts: 0 });
+  const socket = await streams.connect({ "X-Hume-Api-Key": apiKey, reconnectAttempts: 0 });
   await socket.waitForOpen();
   const pending = [];
   socket.on("message", (message) => pending.shift()?.(message));
@@ -148,7 +164,7 @@ await step("wrapperStream", async () => {
     }
   };
   const websocket = new WebSocket(`${environment.stream}/models`, {
-    headers: { "X-Hume-Api-Key": "unused" },
+    headers: { "X-Hume-Api-Key": apiKey },
   });
   const socket = new StreamSocket({ websocket, config: models });
   const text = await socket.sendText({ text: "I love you. I hate waiting." });
@@ -160,8 +176,10 @@ await step("wrapperStream", async () => {
   });
   const reset = await socket.reset();
   const details = await socket.getJobDetails();
+  const refused = await socket.sendText({ text: "Hello.", config: {} }).catch((e) => e);
   socket.close();
   return {
+    refused: `${refused?.constructor?.name}: ${refused?.message}`,
     text: languageOf(text),
     blob: languageOf(blob),
     readStream: languageOf(stream),

@@ -9,6 +9,9 @@ Everything learned lives in two assets next to this module, both written by
   dev-fitted squashing (damped by the head's P(neutral), so plain statements score low);
 * ``language_dimensions.json``: how each of the 53 dimensions is made from those outputs.
 
+A recipe may gate an input by another's absence: ``product`` of it and ``complement`` (1 - x) of
+the suppressor, with the product weight as the gate's strength.
+
 An input name in the dimensions file is a GoEmotions label (``"joy"``), a prototype
 (``"proto:Awe"``) or a sentiment valence (``"valence:positive"`` = P(pos) / (P(pos) + P(neg))).
 """
@@ -66,6 +69,8 @@ def combine(spec: Any, inputs: dict[str, _Floats]) -> _Floats:
     op = spec["op"]
     if op == "identity":
         return values[0]
+    if op == "complement":  # absence of a cause, to gate another input by it through "product"
+        return 1.0 - values[0]
     if op == "noisy_or":  # at least one cause present: 1 - prod(1 - w x)
         keep = np.ones_like(values[0])
         for value, weight in zip(values, weights, strict=True):
