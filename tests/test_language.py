@@ -40,6 +40,23 @@ def test_complaint_is_anger_or_annoyance(model: LanguageModel) -> None:
     assert {"Anger", "Annoyance"} & set(top(one(model, COMPLAINT)))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected", "topic_only"),
+    [
+        # Prototype directions follow topic: complaints once read as Boredom, disgust at food as
+        # Craving. Gates on the heads' anger/disgust (language_dimensions.json) keep them out.
+        ("This is the worst service ever, I am furious.", {"Anger", "Annoyance"}, "Boredom"),
+        ("That is disgusting, who would eat that?", {"Disgust"}, "Craving"),
+    ],
+)
+def test_topic_alone_does_not_outrank_the_emotion(
+    model: LanguageModel, text: str, expected: set[str], topic_only: str
+) -> None:
+    ranked = top(one(model, text))
+    assert expected & set(ranked), ranked
+    assert topic_only not in ranked, ranked
+
+
 def test_neutral_sentence_scores_low_everywhere(model: LanguageModel) -> None:
     scores = {e.name: e.score for e in one(model, NEUTRAL).emotions}
     # Observed max 0.08 (Calmness, Concentration); 0.2 leaves room for retraining noise.
