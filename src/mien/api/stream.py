@@ -23,8 +23,7 @@ from pydantic import ValidationError
 from mien.api.auth import key_from, key_is_valid
 from mien.errors import MienError
 from mien.media.payload import PayloadInfo, inspect_payload
-from mien.models import load_model
-from mien.models.registry import LanguageFiles
+from mien.models.registry import language_model
 from mien.schemas import (
     JobDetails,
     StreamError,
@@ -147,9 +146,7 @@ class StreamSession:
     def _predict_language(
         self, text: str, config: StreamLanguage
     ) -> list[StreamLanguagePrediction]:
-        model = load_model("language", self.settings)
-        assert isinstance(model, LanguageFiles)
-        results = model.model.predict(
+        results = language_model(self.settings).predict(
             text,
             granularity=config.granularity,
             sentiment=config.sentiment is not None,

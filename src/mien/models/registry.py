@@ -16,7 +16,14 @@ if TYPE_CHECKING:
     from mien.models.language import LanguageModel
     from mien.settings import Settings
 
-__all__ = ["MODEL_KINDS", "applies", "available_models", "describe_models", "load_model"]
+__all__ = [
+    "MODEL_KINDS",
+    "applies",
+    "available_models",
+    "describe_models",
+    "language_model",
+    "load_model",
+]
 
 MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
     "face": frozenset({"image", "video"}),
@@ -91,6 +98,13 @@ def load_model(name: str, settings: Settings) -> BatchModel:
         if name not in _loaded:
             _loaded[name] = _build(name, settings)
         return _loaded[name]
+
+
+def language_model(settings: Settings) -> LanguageModel:
+    """The process-wide language model itself, for callers with text rather than files."""
+    files = load_model("language", settings)
+    assert isinstance(files, LanguageFiles)
+    return files.model
 
 
 def _build(name: str, settings: Settings) -> BatchModel:
