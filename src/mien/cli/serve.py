@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import sys
 import tempfile
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from mien.settings import Settings
 
 __all__ = ["serve"]
 
@@ -50,12 +55,29 @@ def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) 
             err=True,
         )
     logger.info("mien home: %s", settings.home)
+    _pull_weights(settings)
     # Uploads spooled by the multipart parser and stream payloads go to temporary files: keep
     # them under MIEN_HOME with everything else the server writes.
     scratch = settings.home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(scratch)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _pull_weights(settings: Settings) -> None:
+    """Fetch missing weights now, so the first job doesn't wait for them (and offline shows)."""
+    from mien.errors import WeightsError
+    from mien.weights import pull
+
+    try:
+        pull(None, settings, progress=sys.stderr.isatty())
+    except WeightsError as exc:
+        click.secho(
+            f"warning: weights are missing and could not be fetched: {exc}\n"
+            "Jobs that need them will fail until `mien models pull` succeeds.",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:
