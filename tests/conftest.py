@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +44,9 @@ def free_port() -> int:
         return port
 
 
-def serve_in_thread(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
+@contextmanager
+def running(settings: Settings) -> Iterator[str]:
+    """A real server on a free loopback port, jobs run in-process; yields its base URL."""
     from mien.jobs.executor import InlineExecutor
 
     app = create_app(settings, executor_factory=lambda store, s: InlineExecutor(store, s))
@@ -63,7 +66,11 @@ def serve_in_thread(settings: Settings) -> tuple[uvicorn.Server, threading.Threa
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("test server did not start")
         time.sleep(0.05)
-    return server, thread, f"http://127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def _has_sansio() -> bool:
@@ -77,16 +84,12 @@ def _has_sansio() -> bool:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     settings = make_settings(tmp_path / "home")
-    uv, thread, url = serve_in_thread(settings)
-    yield Server(url, settings)
-    uv.should_exit = True
-    thread.join(timeout=30)
+    with running(settings) as url:
+        yield Server(url, settings)
 
 
 @pytest.fixture
 def keyed_server(tmp_path: Path) -> Iterator[Server]:
     settings = make_settings(tmp_path / "home", api_keys=["s3cret"])
-    uv, thread, url = serve_in_thread(settings)
-    yield Server(url, settings)
-    uv.should_exit = True
-    thread.join(timeout=30)
+    with running(settings) as url:
+        yield Server(url, settings)

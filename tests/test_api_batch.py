@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from mien.taxonomy import EMOTIONS_53
-from tests.conftest import Server, make_settings, serve_in_thread
+from tests.conftest import Server, make_settings, running
 from tests.helpers import top, wait_for_job, zip_bytes
 
 THANKS = "Thank you so much for your help, I really appreciate it!"
@@ -265,8 +265,7 @@ def test_api_keys(keyed_server: Server) -> None:
 
 def test_oversize_upload_fails_that_file_only(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "home", max_file_bytes=1000)
-    uv, thread, url = serve_in_thread(settings)
-    try:
+    with running(settings) as url:
         files = [
             ("file", ("big.txt", b"Thanks! " * 500, "text/plain")),
             ("file", ("small.txt", b"Thank you!", "text/plain")),
@@ -280,9 +279,6 @@ def test_oversize_upload_fails_that_file_only(tmp_path: Path) -> None:
         assert big["predictions"] == [] and "limit" in big["errors"][0]["message"]
         assert small["predictions"][0]["file"] == "small.txt"
         assert (job["state"]["num_predictions"], job["state"]["num_errors"]) == (1, 1)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
 
 
 class _Hook(BaseHTTPRequestHandler):
@@ -303,21 +299,20 @@ def test_callback_gets_the_predictions(tmp_path: Path) -> None:
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     callback = f"http://127.0.0.1:{hook.server_address[1]}/done"
     settings = make_settings(tmp_path / "home", allow_private_urls=True)
-    uv, thread, url = serve_in_thread(settings)
     try:
-        body = {"text": ["Thanks!"], "models": {"language": {}}, "callback_url": callback}
-        job_id = httpx.post(f"{url}/v0/batch/jobs", json=body).json()["job_id"]
-        wait_for_job(url, job_id)
-        deadline = time.monotonic() + 30
-        while not _Hook.received and time.monotonic() < deadline:
-            time.sleep(0.1)
-        (sent,) = _Hook.received
-        assert sent["job_id"] == job_id and sent["status"] == "COMPLETED"
-        assert sent["predictions"] == httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
+        with running(settings) as url:
+            body = {"text": ["Thanks!"], "models": {"language": {}}, "callback_url": callback}
+            job_id = httpx.post(f"{url}/v0/batch/jobs", json=body).json()["job_id"]
+            wait_for_job(url, job_id)
+            deadline = time.monotonic() + 30
+            while not _Hook.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+            (sent,) = _Hook.received
+            assert sent["job_id"] == job_id and sent["status"] == "COMPLETED"
+            predictions = httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
+            assert sent["predictions"] == predictions
     finally:
         hook.shutdown()
-        uv.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_callback_to_a_private_address_is_refused_up_front(server: Server) -> None:
@@ -354,8 +349,7 @@ def test_hostile_archives_fail_their_members_and_write_nothing_outside_home(
     tmp_path: Path,
 ) -> None:
     settings = make_settings(tmp_path / "home", max_compression_ratio=50)
-    uv, thread, url = serve_in_thread(settings)
-    try:
+    with running(settings) as url:
         png = io.BytesIO()
         Image.new("RGB", (32, 32), "red").save(png, format="PNG")
         hostile = _tar_gz(
@@ -375,9 +369,6 @@ def test_hostile_archives_fail_their_members_and_write_nothing_outside_home(
         results = [
             r["results"] for r in httpx.get(f"{url}/v0/batch/jobs/{job_id}/predictions").json()
         ]
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
     hostile_result, bomb_result, cut_result, empty_result = results
     assert [p["file"] for p in hostile_result["predictions"]] == ["ok/fine.txt"]
     messages = {e["file"]: e["message"] for e in hostile_result["errors"]}
@@ -395,16 +386,12 @@ def test_hostile_archives_fail_their_members_and_write_nothing_outside_home(
 @pytest.mark.skipif(not os.environ.get("MIEN_TEST_POSTGRES_URL"), reason="no PostgreSQL")
 def test_a_job_end_to_end_on_postgresql(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "home", database_url=os.environ["MIEN_TEST_POSTGRES_URL"])
-    uv, thread, url = serve_in_thread(settings)
-    try:
+    with running(settings) as url:
         body = {"text": ["Thank you!"], "models": {"language": {}}}
         job_id = httpx.post(f"{url}/v0/batch/jobs", json=body).json()["job_id"]
         assert wait_for_job(url, job_id)["state"]["status"] == "COMPLETED"
         assert job_id in [j["job_id"] for j in httpx.get(f"{url}/v0/batch/jobs").json()]
         assert not (tmp_path / "home" / "mien.db").exists()
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
 
 
 def test_malformed_multipart_is_a_400_and_leaves_nothing(server: Server) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from mien.taxonomy import EMOTIONS_53
-from tests.conftest import make_settings, serve_in_thread
+from tests.conftest import make_settings, running
 from tests.helpers import zip_bytes
 
 HERE = Path(__file__).parent / "ts_sdk"
@@ -84,17 +84,13 @@ def observed(sdk_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
             }
         )
     )
-    uv, thread, url = serve_in_thread(make_settings(work / "home", api_keys=[API_KEY]))
-    try:
+    with running(make_settings(work / "home", api_keys=[API_KEY])) as url:
         run = subprocess.run(
             ["node", str(sdk_dir / "run.mjs"), url, API_KEY, str(work)],
             capture_output=True,
             text=True,
             timeout=300,
         )
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
     assert run.returncode == 0, run.stderr[-4000:]
     result: dict[str, Any] = json.loads(run.stdout)
     result["workdir"] = str(work)

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosedOK, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from mien.taxonomy import EMOTIONS_53
-from tests.conftest import Server, make_settings, serve_in_thread
+from tests.conftest import Server, make_settings, running
 
 LANGUAGE = {"language": {"granularity": "passage"}}
 
@@ -119,15 +119,11 @@ def test_socket_needs_a_key_when_keys_are_set(keyed_server: Server) -> None:
 
 def test_idle_socket_is_closed(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "home", stream_idle_timeout_s=0.5)
-    uv, thread, url = serve_in_thread(settings)
-    try:
+    with running(settings) as url:
         with connect(url.replace("http", "ws") + "/v0/stream/models") as socket:
             with pytest.raises(ConnectionClosedOK):
                 socket.recv(timeout=10)
             assert socket.close_code == 1000
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=30)
 
 
 def _wav(seconds: float, path: Path) -> bytes:
