@@ -151,6 +151,8 @@ def test_json_part_as_file_like_the_sdk_sends_it(server: Server) -> None:
 
 def test_bad_requests_get_400_and_unknown_jobs_404(server: Server) -> None:
     assert httpx.post(f"{server.url}/v0/batch/jobs", json={}).status_code == 400
+    no_models = httpx.post(f"{server.url}/v0/batch/jobs", json={"text": ["x"], "models": {}})
+    assert no_models.status_code == 400 and "models" in no_models.json()["message"]
     assert (
         httpx.post(
             f"{server.url}/v0/batch/jobs",

@@ -72,6 +72,8 @@ async def start_job(
             base = _parse_base(await request.body())
         if not (base.urls or base.text or files):
             raise HTTPException(400, "nothing to process: give at least one of urls, text or file")
+        if base.models is not None and not base.models.requested():
+            raise HTTPException(400, "models names no model; omit it to run every model")
         if base.callback_url is not None:
             _check_callback(base.callback_url, settings)
         resolved = InferenceRequest(**base.resolved().model_dump(), files=files)
