@@ -16,7 +16,14 @@ import av.stream
 
 from mien.errors import CorruptMediaError
 
-__all__ = ["StreamKind", "Tracks", "decode_first_frame", "probe_tracks"]
+__all__ = [
+    "StreamKind",
+    "Tracks",
+    "decode_first_frame",
+    "ffmpeg_reason",
+    "media_streams",
+    "probe_tracks",
+]
 
 MAX_PACKETS = 500
 """Packets read while looking for a first decodable frame; bounds the work on a broken file."""
@@ -32,7 +39,10 @@ class Tracks:
     audio: bool
 
 
-def _streams(container: av.container.InputContainer, kind: StreamKind) -> list[av.stream.Stream]:
+def media_streams(
+    container: av.container.InputContainer, kind: StreamKind
+) -> list[av.stream.Stream]:
+    """The container's tracks of ``kind``; cover art is a picture, not a video track."""
     if kind == "audio":
         return list(container.streams.audio)
     return [
@@ -42,7 +52,7 @@ def _streams(container: av.container.InputContainer, kind: StreamKind) -> list[a
     ]
 
 
-def _reason(exc: av.FFmpegError) -> str:
+def ffmpeg_reason(exc: av.FFmpegError) -> str:
     """FFmpeg's reason without the server-side path that PyAV appends to its message."""
     return exc.strerror or type(exc).__name__
 
@@ -52,17 +62,20 @@ def probe_tracks(path: Path, label: str) -> Tracks:
     try:
         with av.open(str(path), metadata_errors="replace") as container:
             return Tracks(
-                video=bool(_streams(container, "video")), audio=bool(_streams(container, "audio"))
+                video=bool(media_streams(container, "video")),
+                audio=bool(media_streams(container, "audio")),
             )
     except av.FFmpegError as exc:
-        raise CorruptMediaError(f"the {label} file could not be read: {_reason(exc)}") from exc
+        raise CorruptMediaError(
+            f"the {label} file could not be read: {ffmpeg_reason(exc)}"
+        ) from exc
 
 
 def decode_first_frame(path: Path, kind: StreamKind, label: str) -> None:
     """Decode the first frame of the first ``kind`` track, or raise CorruptMediaError."""
     try:
         with av.open(str(path), metadata_errors="replace") as container:
-            streams = _streams(container, kind)
+            streams = media_streams(container, kind)
             if not streams:
                 raise CorruptMediaError(f"the {label} file has no {kind} track")
             for count, packet in enumerate(container.demux(streams[0])):
@@ -72,6 +85,6 @@ def decode_first_frame(path: Path, kind: StreamKind, label: str) -> None:
                     break
     except av.FFmpegError as exc:
         raise CorruptMediaError(
-            f"the {label} file is truncated or damaged: {_reason(exc)}"
+            f"the {label} file is truncated or damaged: {ffmpeg_reason(exc)}"
         ) from exc
     raise CorruptMediaError(f"the {label} file has no decodable {kind} frames")
