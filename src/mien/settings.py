@@ -6,6 +6,7 @@ can run several servers with different settings in one process.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -33,8 +34,7 @@ class Settings(BaseSettings):
     cache_dir: Path | None = None
     """Where fetched weights are kept; default ``home/models``. Several homes may share one."""
     threads: int = Field(default=0, ge=0)
-    """CPU threads each model may use per call; 0 means all cores. Set it when running several
-    workers, so they don't fight over the same cores."""
+    """CPU threads each model may use per call; 0 means automatic (see ``model_threads``)."""
     weights_dir: Path | None = None
     """A folder of pre-pulled artifacts for air-gapped installs, checked by sha256."""
 
@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to ``home/mien.db``."""
         return self.database_url or f"sqlite:///{self.home / 'mien.db'}"
+
+    @property
+    def model_threads(self) -> int:
+        """Threads per model call: ``threads`` if set, else the cores shared among the workers.
+
+        0 (the runtime's default: all cores) for a single worker.
+        """
+        if self.threads or self.workers == 1:
+            return self.threads
+        return max(1, (os.cpu_count() or 1) // self.workers)
 
     @property
     def models_dir(self) -> Path:

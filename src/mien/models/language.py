@@ -59,7 +59,7 @@ class LanguageModel:
         """Load the encoder and the heads now; the toxicity model on first use."""
         self.settings = settings or Settings()
         paths = [fetch(name, self.settings) for name in ("e5-small-q4", "e5-engine", "e5-libgomp")]
-        self.encoder = E5Encoder(*paths, threads=self.settings.threads)
+        self.encoder = E5Encoder(*paths, threads=self.settings.model_threads)
         self.heads = LanguageHeads()
         self._toxicity: ToxicityModel | None = None
         self._lock = threading.Lock()
