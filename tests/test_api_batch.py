@@ -407,3 +407,13 @@ def test_malformed_multipart_is_a_400_and_leaves_nothing(server: Server) -> None
     jobs_dir = server.settings.jobs_dir
     assert not jobs_dir.exists() or not any(jobs_dir.iterdir())
     assert httpx.get(f"{server.url}/v0/batch/jobs").json() == []
+
+
+def test_cors_is_off_by_default_and_configurable(tmp_path: Path, server: Server) -> None:
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    closed = httpx.options(f"{server.url}/v0/batch/jobs", headers=preflight)
+    assert "access-control-allow-origin" not in closed.headers
+    settings = make_settings(tmp_path / "cors", cors_origins=["https://app.example"])
+    with running(settings) as url:
+        opened = httpx.options(f"{url}/v0/batch/jobs", headers=preflight)
+        assert opened.headers["access-control-allow-origin"] == "https://app.example"

@@ -13,8 +13,10 @@ from mien.settings import Settings
 def test_environment_and_derived_values(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MIEN_HOME", str(tmp_path))
     monkeypatch.setenv("MIEN_API_KEYS", " one, two ,,")
+    monkeypatch.setenv("MIEN_CORS_ORIGINS", "https://a.example,https://b.example")
     settings = Settings()
     assert settings.api_keys == ["one", "two"]
+    assert settings.cors_origins == ["https://a.example", "https://b.example"]
     assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'mien.db'}"
     assert settings.models_dir == tmp_path / "models"
     assert Settings(home=tmp_path, cache_dir=tmp_path / "c").models_dir == tmp_path / "c"

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     """Any SQLAlchemy URL; default is a SQLite file in ``home``."""
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Accepted API keys (comma-separated in the environment). Empty means an open server."""
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Browser origins allowed to call the API from other sites (comma-separated; ``*`` for any)."""
     workers: int = Field(default=1, ge=1)
     """Worker processes that run batch jobs; each loads its models once."""
     cache_dir: Path | None = None
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
     stream_idle_timeout_s: float = Field(default=60.0, gt=0)
     """Seconds without a message after which the streaming socket is closed (v0: one minute)."""
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from mien import __version__
@@ -58,6 +59,13 @@ def create_app(
         "v0 Expression Measurement API.",
     )
     app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-Hume-Api-Key", "Authorization", "Content-Type"],
+        )
     app.include_router(health.router)
     app.include_router(batch.router, dependencies=[Depends(require_api_key)])
     app.include_router(stream.router)
