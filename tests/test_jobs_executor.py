@@ -15,6 +15,7 @@ import pytest
 
 from mien.errors import MediaError
 from mien.jobs import InlineExecutor, JobOutcome, JobStatus, JobStore, LocalExecutor
+from mien.jobs.executor import server_id
 from mien.jobs.store import MAX_ATTEMPTS, JobRecord
 from mien.settings import Settings
 from test_jobs_callbacks import CallbackServer
@@ -209,3 +210,27 @@ def test_stop_is_prompt_and_a_restart_finishes_the_job(tmp_path: Path) -> None:
     assert left.status is JobStatus.IN_PROGRESS
     assert (done.status, done.attempts) == (JobStatus.COMPLETED, 2)
     assert predictions == [{"ran": "long"}]
+
+
+def test_a_second_server_on_the_same_database_leaves_running_jobs_alone(tmp_path: Path) -> None:
+    shared_db = f"sqlite:///{tmp_path / 'shared.db'}"
+    first_settings = _settings(tmp_path / "first").model_copy(update={"database_url": shared_db})
+    second_settings = _settings(tmp_path / "second").model_copy(update={"database_url": shared_db})
+    store = JobStore(shared_db)
+    first = LocalExecutor(store, first_settings, act_out_text, poll_s=0.2)
+    first.start()
+    store.create(job_id="long", request={"text": ["sleep"]})
+    first.wake()
+    _wait_for(lambda: (first_settings.home / "long.running").exists() or None)
+
+    second = InlineExecutor(store, second_settings, _finish_inline, poll_s=0.2)
+    second.start()
+    time.sleep(0.5)
+    running = store.get(job_id="long")
+    second.stop()
+    first.stop()
+    store.close()
+
+    assert server_id(first_settings.home) != server_id(second_settings.home)
+    assert server_id(first_settings.home) == server_id(first_settings.home)
+    assert (running.status, running.attempts) == (JobStatus.IN_PROGRESS, 1)

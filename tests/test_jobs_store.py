@@ -342,3 +342,32 @@ def test_plain_postgresql_url_uses_psycopg() -> None:
     finally:
         store.close()
         _drop_jobs_table(POSTGRES_URL)
+
+
+def test_a_server_requeues_its_own_jobs_at_once_and_others_only_when_stale(
+    store: JobStore, clock: Clock
+) -> None:
+    for index, job_id in enumerate(["mine", "theirs", "dead", "orphan"]):
+        _create(store, clock, job_id, 1_000 + index)
+    clock.now_ms = 2_000
+    assert store.claim_next(owner="me") is not None  # mine
+    assert store.claim_next(owner="live") is not None  # theirs
+    assert store.claim_next(owner="dead") is not None  # dead
+    assert store.claim_next() is not None  # orphan: claimed by an older server without an id
+    clock.now_ms = 50_000
+    store.heartbeat(job_ids=["theirs"], owner="live")
+    store.heartbeat(job_ids=["dead"], owner="someone else")  # not its job: ignored
+
+    clock.now_ms = 70_000
+    touched = store.requeue_interrupted(owner="me", stale_after_ms=60_000)
+
+    assert sorted(job.job_id for job in touched) == ["dead", "mine", "orphan"]
+    assert store.get(job_id="theirs").status is JobStatus.IN_PROGRESS
+    requeued = store.get(job_id="mine")
+    assert (requeued.status, requeued.started_ms) == (JobStatus.QUEUED, None)
+
+    clock.now_ms = 200_000
+    assert [job.job_id for job in store.requeue_stale(owner="me", stale_after_ms=60_000)] == [
+        "theirs"
+    ]
+    assert store.requeue_stale(owner="me", stale_after_ms=60_000) == []

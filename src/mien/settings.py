@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     """Accepted API keys (comma-separated in the environment). Empty means an open server."""
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Browser origins allowed to call the API from other sites (comma-separated; ``*`` for any)."""
+    server_id: str | None = None
+    """This server's name in the job table; default: an id kept in ``home``. Set one per server
+    when several servers share a database and a ``home`` on shared storage."""
     workers: int = Field(default=1, ge=1)
     """Worker processes that run batch jobs; each loads its models once."""
     cache_dir: Path | None = None

@@ -25,9 +25,11 @@ import queue
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from mien.errors import MienError
@@ -36,13 +38,17 @@ from mien.jobs.outcome import JobOutcome
 from mien.jobs.store import JobRecord, JobStatus, JobStore
 from mien.settings import Settings
 
-__all__ = ["DEFAULT_WORK", "Executor", "InlineExecutor", "LocalExecutor", "Work"]
+__all__ = ["DEFAULT_WORK", "Executor", "InlineExecutor", "LocalExecutor", "Work", "server_id"]
 
 logger = logging.getLogger(__name__)
 
 Work = Callable[[str, Settings], JobOutcome]
 _Pool = TypeVar("_Pool", bound=concurrent.futures.Executor)
 DEFAULT_WORK = "mien.pipeline:run_job"
+HEARTBEAT_S = 10.0
+"""How often a server renews the lease on the jobs it runs and looks for dead servers' jobs."""
+STALE_AFTER_S = 60.0
+"""A job whose heartbeat is this old belongs to a server that died; another server requeues it."""
 PARENT_CHECK_S = 1.0
 """How often a worker checks that the server that started it is still alive."""
 """Imported where the work runs, so neither this module nor the server process needs it."""
@@ -84,6 +90,22 @@ def _init_worker(work: Work | str, log_level: int, server_pid: int) -> None:
     except Exception:
         # Failing here would break the pool and look like a crash; let each job report it instead.
         logger.exception("cannot import the job runner %s", work)
+
+
+def server_id(home: Path) -> str:
+    """This server's id, kept in ``home`` so that a restart on the same home is the same server."""
+    path = home / "server-id"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        home.mkdir(parents=True, exist_ok=True)
+        candidate = f"{uuid.uuid4()}\n"
+        try:
+            with path.open("x") as file:  # another process may be creating it right now
+                file.write(candidate)
+        except FileExistsError:
+            pass
+        return path.read_text().strip()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -129,6 +151,8 @@ class _PoolExecutor(Generic[_Pool]):
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+        self._owner = settings.server_id or server_id(settings.home)
+        self._last_beat = 0.0
         self._callbacks = concurrent.futures.ThreadPoolExecutor(
             max_workers=2, thread_name_prefix="mien-callback"
         )
@@ -143,9 +167,8 @@ class _PoolExecutor(Generic[_Pool]):
         """Requeue jobs a previous run left IN_PROGRESS, then begin taking queued jobs."""
         if self._thread is not None:
             raise RuntimeError("an executor starts only once")
-        for record in self._store.requeue_interrupted():
-            if record.status is JobStatus.FAILED:
-                self._notify(record.callback_url, failed_body(record.job_id, record.message or ""))
+        stale_ms = int(STALE_AFTER_S * 1000)
+        self._report(self._store.requeue_interrupted(owner=self._owner, stale_after_ms=stale_ms))
         self._thread = threading.Thread(target=self._run, name="mien-dispatcher", daemon=True)
         self._thread.start()
 
@@ -168,15 +191,35 @@ class _PoolExecutor(Generic[_Pool]):
         while not self._stopping.is_set():
             try:
                 self._drain()
+                self._beat()
                 self._fill()
             except Exception:  # the database may be briefly unreachable; keep serving
                 logger.exception("job dispatcher error")
             self._wake.wait(self._poll_s)
             self._wake.clear()
 
+    def _beat(self) -> None:
+        """Renew the lease on running jobs; requeue the jobs of servers that stopped beating."""
+        if time.monotonic() - self._last_beat < HEARTBEAT_S:
+            return
+        self._last_beat = time.monotonic()
+        running = [record.job_id for record, _ in self._inflight.values()]
+        self._store.heartbeat(job_ids=running, owner=self._owner)
+        stale_ms = int(STALE_AFTER_S * 1000)
+        self._report(self._store.requeue_stale(owner=self._owner, stale_after_ms=stale_ms))
+
+    def _report(self, requeued: list[JobRecord]) -> None:
+        for record in requeued:
+            if record.status is JobStatus.FAILED:
+                self._notify(record.callback_url, failed_body(record.job_id, record.message or ""))
+            else:
+                logger.info("job %s was interrupted; queued again", record.job_id)
+        if requeued:
+            self._wake.set()
+
     def _fill(self) -> None:
         while len(self._inflight) < self._settings.workers and not self._stopping.is_set():
-            record = self._store.claim_next()
+            record = self._store.claim_next(owner=self._owner)
             if record is None:
                 return
             pool = self._current_pool()

@@ -7,9 +7,10 @@ through psycopg 3. Status moves only forward::
        ▲                      │  └──────fail──────▶ FAILED
        └──────requeue─────────┘  (FAILED instead once ``max_attempts`` runs were used up)
 
-One server runs per database for now: ``requeue_interrupted`` at start treats every
-IN_PROGRESS job as orphaned by a crashed or stopped process, which would be wrong if another
-live server were running it.
+Several servers may share one database. Each claims jobs under its ``owner`` id (stable per
+``$MIEN_HOME``) and renews a heartbeat on the jobs it runs. At start a server requeues its own
+IN_PROGRESS jobs at once (it was restarted, so nobody runs them); another server's jobs are
+requeued only once their heartbeat is stale, i.e. that server died.
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ class _JobRow(_Base):
     predictions: Mapped[str | None] = mapped_column(Text, deferred=True)
     attempts: Mapped[int] = mapped_column(default=0)
     callback_url: Mapped[str | None] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    """The server running the job while IN_PROGRESS."""
+    heartbeat_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """When that server last said it is still running the job."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +255,7 @@ class JobStore:
             rows = session.scalars(query.order_by(*keys).limit(limit))
             return [_record(row) for row in rows]
 
-    def claim_next(self) -> JobRecord | None:
+    def claim_next(self, *, owner: str | None = None) -> JobRecord | None:
         """Move the oldest QUEUED job to IN_PROGRESS and return it, or None if none is queued.
 
         Safe with several claimers: PostgreSQL skips rows another transaction has locked, and
@@ -275,6 +280,8 @@ class JobStore:
                         status=JobStatus.IN_PROGRESS,
                         started_ms=self._clock(),
                         attempts=_JobRow.attempts + 1,
+                        owner=owner,
+                        heartbeat_ms=self._clock(),
                     )
                 )
                 if claimed.rowcount == 1:
@@ -312,14 +319,53 @@ class JobStore:
             self._requeue_row(row)
             return _record(row)
 
-    def requeue_interrupted(self) -> builtins.list[JobRecord]:
-        """Requeue (or fail, see ``requeue``) every IN_PROGRESS job; ``Executor.start`` calls it.
+    def heartbeat(self, *, job_ids: Iterable[str], owner: str) -> None:
+        """Say that ``owner`` is still running these jobs."""
+        ids = list(job_ids)
+        if not ids:
+            return
+        with self._sessions.begin() as session:
+            session.execute(
+                update(_JobRow)
+                .where(
+                    _JobRow.job_id.in_(ids),
+                    _JobRow.owner == owner,
+                    _JobRow.status == JobStatus.IN_PROGRESS,
+                )
+                .values(heartbeat_ms=self._clock())
+            )
 
-        Only right before this server's executor starts: any job running then would be requeued.
+    def requeue_interrupted(
+        self, *, owner: str | None = None, stale_after_ms: int | None = None
+    ) -> builtins.list[JobRecord]:
+        """Requeue (or fail, see ``requeue``) IN_PROGRESS jobs that nobody runs any more.
+
+        Called as a server starts, with its ``owner``: its own jobs and jobs without an owner are
+        requeued at once, other servers' jobs only once their heartbeat is older than
+        ``stale_after_ms``. Without an ``owner``, every IN_PROGRESS job is requeued.
 
         Returns:
             The jobs touched, with their new status.
         """
+        return self._requeue_where(
+            lambda row: (
+                owner is None or row.owner in (owner, None) or self._is_stale(row, stale_after_ms)
+            )
+        )
+
+    def requeue_stale(self, *, owner: str, stale_after_ms: int) -> builtins.list[JobRecord]:
+        """Requeue other servers' jobs whose heartbeat stopped: those servers died."""
+        return self._requeue_where(
+            lambda row: row.owner != owner and self._is_stale(row, stale_after_ms)
+        )
+
+    def _is_stale(self, row: _JobRow, stale_after_ms: int | None) -> bool:
+        if stale_after_ms is None:
+            return False
+        beat = row.heartbeat_ms if row.heartbeat_ms is not None else row.started_ms or 0
+        return beat < self._clock() - stale_after_ms
+
+    def _requeue_where(self, interrupted: Callable[[_JobRow], bool]) -> builtins.list[JobRecord]:
         with self._sessions.begin() as session:
             rows = session.scalars(
                 select(_JobRow)
@@ -327,9 +373,10 @@ class JobStore:
                 .order_by(_JobRow.created_ms)
                 .with_for_update()
             ).all()
-            for row in rows:
+            touched = [row for row in rows if interrupted(row)]
+            for row in touched:
                 self._requeue_row(row)
-            return [_record(row) for row in rows]
+            return [_record(row) for row in touched]
 
     def _requeue_row(self, row: _JobRow) -> None:
         if row.attempts >= self._max_attempts:
@@ -341,6 +388,7 @@ class JobStore:
         else:
             row.status = JobStatus.QUEUED
             row.started_ms = None
+            row.owner = row.heartbeat_ms = None
 
     def _fail_row(self, row: _JobRow, message: str) -> None:
         row.status = JobStatus.FAILED
