@@ -6,16 +6,14 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
 from mien import __version__
 from mien.api import stream
 from mien.api.deps import require_api_key
+from mien.api.errors import add_error_handlers
 from mien.api.routes import batch, health
-from mien.errors import JobNotFoundError, MienError
 from mien.jobs.executor import Executor, LocalExecutor
 from mien.jobs.store import JobStore
 from mien.settings import Settings
@@ -69,30 +67,5 @@ def create_app(
     app.include_router(health.router)
     app.include_router(batch.router, dependencies=[Depends(require_api_key)])
     app.include_router(stream.router)
-    _add_error_handlers(app)
+    add_error_handlers(app)
     return app
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    """The one place where errors become HTTP answers: ``{"message": ...}`` bodies."""
-
-    async def http_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, HTTPException)
-        return JSONResponse(
-            {"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
-        )
-
-    async def validation_error(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        return JSONResponse({"message": detail}, status_code=400)
-
-    async def mien_error(request: Request, exc: Exception) -> JSONResponse:
-        status = 404 if isinstance(exc, JobNotFoundError) else 400
-        return JSONResponse({"message": str(exc)}, status_code=status)
-
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(MienError, mien_error)

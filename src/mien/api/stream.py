@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from mien.api.auth import key_from, key_is_valid
+from mien.api.errors import describe_errors
 from mien.errors import MienError
 from mien.media.payload import PayloadInfo, inspect_payload
 from mien.models.registry import language_model
@@ -178,10 +179,7 @@ def _validate(message: dict[str, Any]) -> StreamPayload:
     try:
         return StreamPayload.model_validate(message)
     except ValidationError as exc:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        detail = describe_errors(exc.errors(), whole="payload")
         raise StreamFault(Code.BAD_PAYLOAD, f"Invalid payload: {detail}") from exc
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from mien.api.deps import ExecutorDep, SettingsDep, StoreDep
+from mien.api.errors import describe_errors
 from mien.api.uploads import UploadError, read_upload
 from mien.errors import MediaError
 from mien.jobs.store import JobRecord
@@ -97,7 +98,7 @@ def _parse_base(raw: bytes | str) -> InferenceBaseRequest:
     try:
         return InferenceBaseRequest.model_validate(payload)
     except ValidationError as exc:
-        raise HTTPException(400, _describe(exc)) from exc
+        raise HTTPException(400, describe_errors(exc.errors())) from exc
 
 
 async def _read_multipart(
@@ -118,12 +119,6 @@ def _check_callback(url: str, settings: Settings) -> None:
         check_url(url, settings)
     except MediaError as exc:
         raise HTTPException(400, f"callback_url: {exc}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
-    )
 
 
 @router.get("/jobs", response_model=list[InferenceJob])
