@@ -103,7 +103,7 @@ def predict_sources(
     progress: ProgressFn | None = None,
 ) -> list[InferenceSourcePredictResult]:
     """Run the request's models over every source; ``workdir`` is scratch space, emptied after."""
-    request = InferenceRequest.model_validate(request.resolved().model_dump())
+    request = request.resolved()
     results = []
     for index, source in enumerate(sources):
         scratch = workdir / f"source_{index}"

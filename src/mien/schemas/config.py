@@ -6,7 +6,7 @@ Parsing a request and dumping it again gives the fully resolved form that the jo
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator
 
@@ -137,7 +137,7 @@ class InferenceBaseRequest(WireModel):
     def _null_is_empty(cls, value: object) -> object:
         return [] if value is None else value
 
-    def resolved(self) -> InferenceBaseRequest:
+    def resolved(self) -> Self:
         """This request with ``models`` filled in: all models when the field was omitted."""
         models = self.models if self.models is not None else Models.all_defaults()
         return self.model_copy(update={"models": models})
