@@ -6,9 +6,12 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from mien.schemas import InferenceBaseRequest, InferenceSourcePredictResult, Models
 
 __all__ = ["predict"]
 
@@ -47,27 +50,12 @@ def predict(
     from tqdm import tqdm
 
     from mien.pipeline import FileInput, SourceInput, TextInput, UrlInput, predict_sources
-    from mien.schemas import InferenceRequest, Models, SourceFileRef
+    from mien.schemas import InferenceRequest, SourceFileRef
     from mien.settings import Settings
 
     base = _request(config)
     if model_names:
-        names = [name.strip() for name in model_names.split(",") if name.strip()]
-        try:
-            models = Models.model_validate(
-                {
-                    name: (base.models.model_dump().get(name) if base.models else None) or {}
-                    for name in names
-                }
-            )
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--models") from exc
-        unknown = set(names) - set(Models.model_fields)
-        if unknown:
-            raise click.BadParameter(
-                f"unknown model(s): {', '.join(sorted(unknown))}", param_hint="--models"
-            )
-        base = base.model_copy(update={"models": models})
+        base = base.model_copy(update={"models": _only(model_names, base.models)})
     sources: list[SourceInput] = []
     for value in inputs:
         if value.startswith(("http://", "https://")):
@@ -100,7 +88,19 @@ def predict(
     _report_errors(results)
 
 
-def _request(config: str | None) -> Any:
+def _only(model_names: str, configured: Models | None) -> Models:
+    """The named models, each with its options from ``--config`` or its defaults."""
+    from mien.schemas import Models
+
+    names = [name.strip() for name in model_names.split(",") if name.strip()]
+    unknown = sorted(set(names) - set(Models.model_fields))
+    if unknown:
+        raise click.BadParameter(f"unknown model(s): {', '.join(unknown)}", param_hint="--models")
+    options = configured.model_dump() if configured else {}
+    return Models.model_validate({name: options.get(name) or {} for name in names})
+
+
+def _request(config: str | None) -> InferenceBaseRequest:
     from mien.schemas import InferenceBaseRequest
 
     if config is None:
@@ -122,7 +122,7 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write(results: list[Any], out: Path | None) -> None:
+def _write(results: list[InferenceSourcePredictResult], out: Path | None) -> None:
     from mien.artifacts import csv_rows, rows_to_csv
     from mien.pipeline import wire_result
 
@@ -144,7 +144,7 @@ def _write(results: list[Any], out: Path | None) -> None:
         click.echo(json.dumps(wire, indent=2))
 
 
-def _report_errors(results: list[Any]) -> None:
+def _report_errors(results: list[InferenceSourcePredictResult]) -> None:
     for result in results:
         if result.error:
             click.secho(f"error: {result.error}", fg="red", err=True)
