@@ -7,18 +7,45 @@ frame, transparency is composited over white, and 16-bit greyscale is scaled dow
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from mien.errors import CorruptMediaError, TooLargeError
+from mien.errors import CorruptMediaError, MienError, TooLargeError
 
-__all__ = ["load_image"]
+__all__ = ["load_image", "opened_image"]
 
 _WHITE = (255, 255, 255)
 _SIXTEEN_BIT_MODES = ("I", "I;16", "I;16L", "I;16B", "I;16N")
 """Integer greyscale modes Pillow opens 16-bit PNG and TIFF as; their range is 0–65535."""
+
+
+@contextmanager
+def opened_image(path: Path, label: str = "") -> Iterator[Image.Image]:
+    """Open ``path`` with Pillow, turning its errors into mien's.
+
+    Pillow's many error types, raised while the image is used inside the block, become
+    ``CorruptMediaError`` or ``TooLargeError`` with a message for the user.
+    """
+    subject = f"the {label} image" if label else "the image"
+    damaged = f"{subject} is truncated or damaged"
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns up to twice its pixel limit and raises above it; the raise is the limit.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                yield image
+    except MienError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise TooLargeError(f"{subject} has too many pixels: {exc}") from exc
+    except UnidentifiedImageError as exc:  # its message holds the server-side path
+        raise CorruptMediaError(damaged) from exc
+    except Exception as exc:  # Pillow's decoders raise many exception types on malformed input
+        raise CorruptMediaError(f"{damaged}: {exc}") from exc
 
 
 def load_image(path: Path) -> np.ndarray:
@@ -28,21 +55,9 @@ def load_image(path: Path) -> np.ndarray:
         CorruptMediaError: the file is not an image Pillow can decode, or is truncated.
         TooLargeError: the image has more pixels than Pillow's decompression-bomb limit.
     """
-    damaged = "the image is truncated or damaged"
-    try:
-        with warnings.catch_warnings():
-            # Same limit as validation: Pillow warns up to twice its pixel limit, then raises.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                return _to_rgb(upright)
-    except Image.DecompressionBombError as exc:
-        raise TooLargeError(f"the image has too many pixels: {exc}") from exc
-    except UnidentifiedImageError as exc:  # its message holds the server-side path
-        raise CorruptMediaError(damaged) from exc
-    except Exception as exc:  # Pillow's decoders raise many exception types on malformed input
-        raise CorruptMediaError(f"{damaged}: {exc}") from exc
+    with opened_image(path) as image:
+        image.load()
+        return _to_rgb(ImageOps.exif_transpose(image))
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-from PIL import Image, UnidentifiedImageError
 
 from mien.errors import CorruptMediaError
 from mien.media.containers import probe_tracks
+from mien.media.image import opened_image
 from mien.media.sniff import SniffedKind, sniff
 
 __all__ = ["PayloadInfo", "inspect_payload"]
@@ -40,11 +40,8 @@ def inspect_payload(data: bytes, scratch: Path | None = None) -> PayloadInfo:
         path = Path(spill.name)
         media_type = sniff(path)
         if media_type.kind == "image":
-            try:
-                with Image.open(path) as image:
-                    width, height = image.size
-            except (UnidentifiedImageError, OSError) as exc:
-                raise CorruptMediaError(f"the {media_type.label} image could not be read") from exc
+            with opened_image(path, media_type.label) as image:
+                width, height = image.size
             return PayloadInfo("image", width_px=width, height_px=height)
         if media_type.kind in ("audio", "video"):
             tracks = probe_tracks(path, media_type.label)

@@ -7,13 +7,11 @@ first frame only, text decodes in full (it is needed whole anyway), facemesh JSO
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
-from mien.errors import CorruptMediaError, TooLargeError
+from mien.errors import CorruptMediaError
 from mien.media.containers import decode_first_frame
+from mien.media.image import opened_image
 from mien.media.sniff import MediaType
 from mien.media.text import read_text
 from mien.settings import Settings
@@ -47,20 +45,9 @@ def validate(path: Path, media_type: MediaType, settings: Settings) -> None:
 
 
 def _check_image(path: Path, label: str) -> None:
-    damaged = f"the {label} image is truncated or damaged"
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns up to twice its pixel limit; the error above that is kept.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.draft(image.mode, (1, 1))
-                image.load()
-    except Image.DecompressionBombError as exc:
-        raise TooLargeError(f"the {label} image has too many pixels: {exc}") from exc
-    except UnidentifiedImageError as exc:  # its message holds the server-side path
-        raise CorruptMediaError(damaged) from exc
-    except Exception as exc:  # Pillow's decoders raise many exception types on malformed input
-        raise CorruptMediaError(f"{damaged}: {exc}") from exc
+    with opened_image(path, label) as image:
+        image.draft(image.mode, (1, 1))
+        image.load()
 
 
 def _reject_constant(name: str) -> float:
