@@ -15,29 +15,28 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mien.schemas import InferenceSourcePredictResult
-
-__all__ = ["csv_rows", "rows_to_csv", "write_artifacts"]
+__all__ = ["csv_rows", "model_blocks", "rows_to_csv", "write_artifacts"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def write_artifacts(results: Sequence[InferenceSourcePredictResult], path: Path) -> None:
-    """Write the zip atomically to ``path``."""
+def write_artifacts(wire: Sequence[dict[str, Any]], path: Path) -> None:
+    """Write the zip of a job's wire-format predictions atomically to ``path``."""
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        from mien.pipeline import wire_result
-
-        wire = [wire_result(result) for result in results]
         archive.writestr("predictions.json", json.dumps(wire, indent=2))
-        for index, result in enumerate(wire):
-            for file_prediction in (result.get("results") or {}).get("predictions", []):
-                folder = f"source_{index}/{_safe(file_prediction['file'])}/csv"
-                for model, block in file_prediction["models"].items():
-                    if block is None:
-                        continue
-                    archive.writestr(f"{folder}/{model}.csv", _csv(model, block))
+        for index, file, model, block in model_blocks(wire):
+            archive.writestr(f"source_{index}/{_safe(file)}/csv/{model}.csv", _csv(model, block))
     tmp.replace(path)
+
+
+def model_blocks(wire: Sequence[dict[str, Any]]) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """Every ``(source index, file, model, block)`` of wire-format predictions."""
+    for index, result in enumerate(wire):
+        for prediction in (result.get("results") or {}).get("predictions", []):
+            for model, block in prediction["models"].items():
+                if block is not None:
+                    yield index, prediction["file"], model, block
 
 
 def _safe(name: str) -> str:

@@ -260,10 +260,11 @@ def run_job(job_id: str, settings: Settings) -> JobOutcome:
     results = predict_sources(
         request, sources_of(request, folder / "inputs"), folder / "work", settings
     )
-    write_artifacts(results, folder / "artifacts.zip")
+    wire = [wire_result(result) for result in results]
+    write_artifacts(wire, folder / "artifacts.zip")
     num_predictions, num_errors = count_results(results)
     return JobOutcome(
-        predictions=[wire_result(result) for result in results],
+        predictions=wire,
         num_predictions=num_predictions,
         num_errors=num_errors,
     )

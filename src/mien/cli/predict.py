@@ -123,20 +123,16 @@ def _md5(path: Path) -> str:
 
 
 def _write(results: list[InferenceSourcePredictResult], out: Path | None) -> None:
-    from mien.artifacts import csv_rows, rows_to_csv
+    from mien.artifacts import csv_rows, model_blocks, rows_to_csv
     from mien.pipeline import wire_result
 
     wire = [wire_result(result) for result in results]
     if out is not None and out.suffix.lower() == ".csv":
-        rows = []
-        for index, result in enumerate(wire):
-            for prediction in (result.get("results") or {}).get("predictions", []):
-                for model, block in prediction["models"].items():
-                    if block is not None:
-                        rows += [
-                            {"Source": index, "File": prediction["file"], "Model": model} | row
-                            for row in csv_rows(model, block)
-                        ]
+        rows = [
+            {"Source": index, "File": file, "Model": model} | row
+            for index, file, model, block in model_blocks(wire)
+            for row in csv_rows(model, block)
+        ]
         out.write_text(rows_to_csv(rows))
     elif out is not None:
         out.write_text(json.dumps(wire, indent=2))
