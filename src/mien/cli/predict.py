@@ -115,11 +115,8 @@ def _request(config: str | None) -> InferenceBaseRequest:
 def _md5(path: Path) -> str:
     import hashlib
 
-    digest = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(file, lambda: hashlib.md5(usedforsecurity=False)).hexdigest()
 
 
 def _write(results: list[InferenceSourcePredictResult], out: Path | None) -> None:
