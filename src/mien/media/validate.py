@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from mien.errors import CorruptMediaError
 from mien.media.containers import decode_first_frame
 from mien.media.image import opened_image
@@ -16,7 +18,7 @@ from mien.media.sniff import MediaType
 from mien.media.text import read_text
 from mien.settings import Settings
 
-__all__ = ["FACEMESH_MAX_CHARS", "FACEMESH_POINTS", "validate"]
+__all__ = ["FACEMESH_MAX_CHARS", "FACEMESH_POINTS", "load_facemesh", "parse_facemesh", "validate"]
 
 FACEMESH_POINTS = 478
 """Landmarks per face in a facemesh input (MediaPipe Face Mesh with irises)."""
@@ -39,7 +41,7 @@ def validate(path: Path, media_type: MediaType, settings: Settings) -> None:
         case "text":
             read_text(path, settings.max_text_chars)
         case "facemesh":
-            _check_facemesh(path)
+            load_facemesh(path)
         case "archive":
             pass
 
@@ -54,9 +56,19 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number")
 
 
-def _check_facemesh(path: Path) -> None:
+def load_facemesh(path: Path) -> np.ndarray:
+    """The landmarks of a facemesh JSON file as ``(n, 478, 3)`` float32.
+
+    Raises:
+        CorruptMediaError: the file is not a JSON list of faces of 478 ``[x, y, z]`` numbers.
+    """
+    return parse_facemesh(read_text(path, FACEMESH_MAX_CHARS))
+
+
+def parse_facemesh(text: str) -> np.ndarray:
+    """Parse and check facemesh JSON text; see :func:`load_facemesh`."""
     try:
-        faces = json.loads(read_text(path, FACEMESH_MAX_CHARS), parse_constant=_reject_constant)
+        faces = json.loads(text, parse_constant=_reject_constant)
     except ValueError as exc:
         raise CorruptMediaError(f"the facemesh JSON is not valid JSON: {exc}") from exc
     points = f"{FACEMESH_POINTS} points of 3 numbers"
@@ -69,6 +81,7 @@ def _check_facemesh(path: Path) -> None:
             and all(_is_point(point) for point in face)
         ):
             raise CorruptMediaError(f"face {index} of the facemesh JSON is not {points}")
+    return np.asarray(faces, dtype=np.float32).reshape(-1, FACEMESH_POINTS, 3)
 
 
 def _is_point(point: object) -> bool:

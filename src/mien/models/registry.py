@@ -35,7 +35,7 @@ MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
 }
 """The input kinds each v0 model reads; a model is skipped on other kinds, as v0 did."""
 
-_BUILT: Final = frozenset({"language"})
+_BUILT: Final = frozenset({"language", "face", "facemesh"})
 _ASSETS: Final = Path(__file__).parent / "assets"
 _loaded: dict[str, BatchModel] = {}
 _lock = threading.Lock()
@@ -112,6 +112,14 @@ def _build(name: str, settings: Settings) -> BatchModel:
         from mien.models.language import LanguageModel
 
         return LanguageFiles(LanguageModel(settings), settings)
+    if name == "face":
+        from mien.models.face.model import FaceModel
+
+        return FaceModel(settings)
+    if name == "facemesh":
+        from mien.models.facemesh import FacemeshModel
+
+        return FacemeshModel(settings)
     raise ModelNotAvailableError(f"unknown model {name!r}")
 
 
@@ -138,7 +146,9 @@ class LanguageFiles:
             metadata=None, grouped_predictions=[Group(id="unknown", predictions=list(predictions))]
         )
 
-    def predict_file(self, item: MediaItem, request: InferenceRequest) -> ModelBlock:
+    def predict_file(
+        self, item: MediaItem, request: InferenceRequest, outputs: Path | None = None
+    ) -> ModelBlock:
         """Predict on a text file; audio and video need transcription, not built yet."""
         from mien.media import read_text
 
