@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from mien.taxonomy import EMOTIONS_53
+from mien.taxonomy import EMOTIONS_48, EMOTIONS_53
 from tests.conftest import Server, make_settings, running
 from tests.helpers import top, wait_for_job, zip_bytes
 
@@ -325,7 +325,13 @@ def test_callback_to_a_private_address_is_refused_up_front(server: Server) -> No
 
 def test_models_endpoint_says_where_each_dimension_comes_from(server: Server) -> None:
     models = {m["name"]: m for m in httpx.get(f"{server.url}/models").json()["models"]}
-    assert models["face"]["available"] is False
+    assert models["prosody"]["available"] is False
+    face = models["face"]
+    assert [d["name"] for d in face["dimensions"]] == list(EMOTIONS_48)
+    signals = {d["name"]: d["signal"] for d in face["dimensions"]}
+    assert signals["Joy"] == "prototype" and signals["Nostalgia"] == "weak"
+    assert {a["name"] for a in face["artifacts"]} >= {"face-landmarker", "face-detector-full-range"}
+    assert models["facemesh"]["card"] == "docs/models/face.md"
     language = models["language"]
     assert [d["name"] for d in language["dimensions"]] == list(EMOTIONS_53)
     sources = {d["name"]: d["source"] for d in language["dimensions"]}

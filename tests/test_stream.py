@@ -81,14 +81,14 @@ def test_errors_answer_the_message_and_keep_the_socket_open(server: Server) -> N
         assert len(ok["language"]["predictions"]) == 1
 
 
-def test_image_for_a_model_not_built_yet_is_a_clear_error(server: Server) -> None:
+def test_image_without_a_face_is_warned_inside_the_face_key(server: Server) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), "white").save(buffer, format="PNG")
     with connect(ws_url(server)) as socket:
         reply = ask(
             socket, {"data": base64.b64encode(buffer.getvalue()).decode(), "models": {"face": {}}}
         )
-    assert reply["code"] == "E0102" and "face" in reply["error"]
+    assert reply["face"] == {"warning": "No faces detected.", "code": "W0103"}
 
 
 def test_control_messages_are_answered_exactly_once(server: Server) -> None:
@@ -158,4 +158,4 @@ def test_per_message_limits_come_before_any_model(server: Server, tmp_path: Path
         short = ask(socket, {"data": short_audio, "models": {"prosody": {}}})
         assert short["code"] == "E0102" and "prosody" in short["error"]
         small = ask(socket, {"data": _png(640, 480), "models": {"face": {}}})
-        assert small["code"] == "E0102"
+        assert small["face"]["code"] == "W0103"

@@ -15,7 +15,7 @@ import numpy as np
 from mien.media import MediaItem, MediaKind, load_facemesh
 from mien.models.face.dimensions import load_recipe, score_faces
 from mien.models.face.features import measure
-from mien.models.face.mesh import FaceMesher, head_pose
+from mien.models.face.mesh import FaceMesher
 from mien.schemas import EmotionScore, FacemeshPrediction, Group, InferenceRequest, ModelBlock
 from mien.settings import Settings
 from mien.taxonomy import EMOTIONS_48
@@ -39,7 +39,7 @@ class FacemeshModel:
         if len(landmarks) == 0:
             return []
         blendshapes = self.mesher.blendshapes(landmarks)
-        pose = np.stack([head_pose(face) for face in landmarks])
+        pose = np.stack([self.mesher.head_pose(face) for face in landmarks])
         signals = measure(blendshapes, landmarks, pose, None, self.recipe)
         emotions = score_faces(signals, self.recipe).emotions
         return [

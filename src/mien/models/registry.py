@@ -36,6 +36,8 @@ MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
 """The input kinds each v0 model reads; a model is skipped on other kinds, as v0 did."""
 
 _BUILT: Final = frozenset({"language", "face", "facemesh"})
+_SHARES_CARD: Final = {"facemesh": "face"}
+"""Models documented by another model's card and recipe: facemesh is the face model's tail."""
 _ASSETS: Final = Path(__file__).parent / "assets"
 _loaded: dict[str, BatchModel] = {}
 _lock = threading.Lock()
@@ -57,7 +59,8 @@ def describe_models() -> list[dict[str, Any]]:
 
     described = []
     for name, kinds in MODEL_KINDS.items():
-        card = f"docs/models/{name}.md"
+        documented = _SHARES_CARD.get(name, name)
+        card = f"docs/models/{documented}.md"
         entry: dict[str, Any] = {"name": name, "available": name in _BUILT, "inputs": sorted(kinds)}
         if name in _BUILT:
             entry["card"] = card
@@ -71,7 +74,7 @@ def describe_models() -> list[dict[str, Any]]:
                 for a in ARTIFACTS.values()
                 if a.card == card
             ]
-            entry["dimensions"] = _dimensions(name)
+            entry["dimensions"] = _dimensions(documented)
         described.append(entry)
     return described
 
@@ -83,7 +86,7 @@ def _dimensions(name: str) -> list[dict[str, str]]:
         return []
     data = json.loads(recipes.read_text())
     return [
-        {"name": d["name"], "source": d["source"], "note": d.get("note", "")}
+        {key: d[key] for key in ("name", "signal", "source", "note") if key in d}
         for d in data["dimensions"]
     ]
 

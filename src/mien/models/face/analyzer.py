@@ -24,8 +24,9 @@ from mien.settings import Settings
 
 __all__ = ["FaceAnalyzer", "FaceReading", "face_prob"]
 
-_CANDIDATE_PROB = 0.3
-"""Detections this likely go on to the mesh stage, whose presence score can confirm them."""
+_CANDIDATE_PROB = 0.6
+"""Detections less likely than this are never faces: above it no false positive was seen on the
+test media, below it several were (docs/models/face.md)."""
 
 
 @dataclass(frozen=True)
