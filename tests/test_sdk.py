@@ -8,16 +8,18 @@ from pathlib import Path
 
 from hume import AsyncHumeClient, HumeClient
 from hume.expression_measurement.batch.types import (
+    Face,
     InferenceBaseRequest,
     InferenceJob,
     InferenceSourcePredictResult,
     Language,
     Models,
 )
-from hume.expression_measurement.stream.stream.types import Config, StreamLanguage
+from hume.expression_measurement.stream.stream.types import Config, StreamFace, StreamLanguage
 
-from mien.taxonomy import EMOTIONS_53
+from mien.taxonomy import EMOTIONS_48, EMOTIONS_53
 from tests.conftest import Server
+from tests.face_media import face_media
 from tests.helpers import zip_bytes
 
 
@@ -101,5 +103,53 @@ def test_stream_text_reset_and_job_details_with_the_sdk(server: Server) -> None:
             assert reset is not None
             details = await socket.get_job_details()
             assert details.job_details is not None and len(details.job_details.job_id) == 36
+
+    asyncio.run(run())
+
+
+def test_batch_face_job_with_the_sdk(server: Server) -> None:
+    client = HumeClient(api_key="unused", base_url=server.url)
+    batch = client.expression_measurement.batch
+    with face_media("happy.jpg").open("rb") as image:
+        job_id = batch.start_inference_job_from_local_file(
+            file=[image],
+            json=InferenceBaseRequest(
+                models=Models(face=Face(facs={}, descriptions={}, identify_faces=True))
+            ),
+        )
+    assert _wait(client, job_id).state.status == "COMPLETED"
+    [result] = batch.get_job_predictions(id=job_id)
+    assert result.results is not None
+    face = result.results.predictions[0].models.face
+    assert face is not None and face.grouped_predictions[0].id == "face_0"
+    prediction = face.grouped_predictions[0].predictions[0]
+    assert prediction.prob > 0.99 and prediction.box.w > 100
+    assert [e.name for e in prediction.emotions] == list(EMOTIONS_48)
+    assert max(prediction.emotions, key=lambda e: e.score).name in {"Joy", "Amusement"}
+    assert prediction.facs is not None and prediction.descriptions is not None
+
+
+def test_stream_face_and_facemesh_with_the_sdk(server: Server) -> None:
+    from mien.media.image import load_image
+    from mien.models.face.analyzer import FaceAnalyzer
+
+    landmarks = FaceAnalyzer(server.settings).read(load_image(face_media("happy.jpg")))[0]
+    mesh = landmarks.mesh.landmarks.tolist()
+
+    async def run() -> None:
+        client = AsyncHumeClient(api_key="unused", base_url=server.url)
+        async with client.expression_measurement.stream.connect() as socket:
+            reply = await socket.send_file(
+                face_media("happy.jpg"), config=Config(face=StreamFace(identify_faces=True))
+            )
+            assert reply.face is not None and reply.face.predictions is not None
+            [face] = reply.face.predictions
+            assert face.face_id == "face_0" and face.bbox is not None and face.prob is not None
+            assert face.emotions is not None
+            assert max(face.emotions, key=lambda e: e.score or 0).name in {"Joy", "Amusement"}
+            meshed = await socket.send_facemesh([mesh], config=Config(facemesh={}))
+            assert meshed.facemesh is not None and meshed.facemesh.predictions is not None
+            [scored] = meshed.facemesh.predictions
+            assert scored.emotions is not None and len(scored.emotions) == 48
 
     asyncio.run(run())

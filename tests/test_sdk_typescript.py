@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from mien.taxonomy import EMOTIONS_53
+from mien.taxonomy import EMOTIONS_48, EMOTIONS_53
 from tests.conftest import make_settings, running
+from tests.face_media import face_media
 from tests.helpers import zip_bytes
 
 HERE = Path(__file__).parent / "ts_sdk"
@@ -84,6 +85,7 @@ def observed(sdk_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
             }
         )
     )
+    (work / "face.jpg").write_bytes(face_media("happy.jpg").read_bytes())
     with running(make_settings(work / "home", api_keys=[API_KEY])) as url:
         run = subprocess.run(
             ["node", str(sdk_dir / "run.mjs"), url, API_KEY, str(work)],
@@ -120,6 +122,15 @@ def test_batch_local_files_with_the_ts_sdk(observed: dict[str, Any]) -> None:
     assert job["status"] == "COMPLETED"
     assert job["requestFiles"] == ["note.txt", "more.zip"]
     assert job["predictedFiles"] == ["note.txt", "a/first.txt", "a/second.txt"]
+
+
+def test_batch_face_job_with_the_ts_sdk(observed: dict[str, Any]) -> None:
+    job = _part(observed, "faceJob")
+    assert job["status"] == "COMPLETED" and job["identifyFaces"] is True
+    assert job["id"] == "face_0" and job["prob"] > 0.99
+    assert set(job["box"]) == {"x", "y", "w", "h"}
+    assert job["names"] == list(EMOTIONS_48) and job["top"] in {"Joy", "Amusement"}
+    assert "AU12 Lip Corner Puller" in job["facs"]
 
 
 def test_refusals_reach_the_ts_sdk_as_hume_errors(observed: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 // Drives a mien server with the official Hume TypeScript SDK, used as a user would, pointed at
 // the server only through its environment URLs. Prints one JSON object of what it observed, with
 // any SDK exception under `errors` so one failing step does not hide the others.
-// Usage: node run.mjs <server base url> <API key> <folder holding note.txt and more.zip>
+// Usage: node run.mjs <server base url> <API key> <folder holding note.txt, more.zip, face.jpg>
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -84,6 +84,28 @@ await step("localFileJob", async () => {
     status: details.state.status,
     requestFiles: details.request.files.map((f) => f.filename),
     predictedFiles: predictions.flatMap((r) => r.results?.predictions ?? []).map((p) => p.file),
+  };
+});
+
+await step("faceJob", async () => {
+  const job = await batch.startInferenceJobFromLocalFile({
+    file: [fs.createReadStream(path.join(workdir, "face.jpg"))],
+    json: { models: { face: { identifyFaces: true, facs: {} } } },
+  });
+  await job.awaitCompletion(120);
+  const details = await batch.getJobDetails(job.jobId);
+  const predictions = await batch.getJobPredictions(job.jobId);
+  const group = predictions[0].results.predictions[0].models.face.groupedPredictions[0];
+  const face = group.predictions[0];
+  return {
+    status: details.state.status,
+    identifyFaces: details.request.models.face.identifyFaces,
+    id: group.id,
+    prob: face.prob,
+    box: face.box,
+    names: emotionNames(face),
+    top: topEmotion(face),
+    facs: face.facs.map((f) => f.name),
   };
 });
 
