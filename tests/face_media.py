@@ -95,5 +95,5 @@ MEDIA_CACHE = WEIGHTS_CACHE.parent / "test-media"
 @cache
 def face_media(name: str) -> Path:
     """Local path of the test file ``name`` (a key of ``TEST_MEDIA``), fetched on first use."""
-    settings = Settings(cache_dir=MEDIA_CACHE)  # type: ignore[call-arg]
+    settings = Settings(cache_dir=MEDIA_CACHE)
     return fetch(TEST_MEDIA[name], settings, progress=False, table=TEST_MEDIA)

@@ -1,4 +1,4 @@
-"""Check the face model on the labelled and group test images; prints what docs/models/face.md quotes.
+"""Check the face model on labelled and group test images; prints what docs/models/face.md quotes.
 
 The face recipe (src/mien/models/assets/face_dimensions.json) is hand-set, not trained: there is
 no open data labelled with the 48 dimensions. This script is how it is checked. It runs the whole
@@ -35,7 +35,8 @@ def main() -> None:
     """Print the evaluation tables."""
     analyzer = FaceAnalyzer(Settings())
     rows = []
-    print("| image | label | nets' top class | top 5 of the 48 | rank of the expected | AUs > 0.3 |")
+    columns = ("image", "label", "nets' top class", "top 5 of the 48", "rank of the expected")
+    print("| " + " | ".join(columns) + " | AUs > 0.3 |")
     print("|---|---|---|---|---|---|")
     for name, (label, expected) in LABELLED.items():
         image = load_image(face_media(name))
