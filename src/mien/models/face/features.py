@@ -16,11 +16,9 @@ import numpy as np
 
 from mien.models.face.expression import EXPRESSIONS
 from mien.models.face.mesh import BLENDSHAPE_NAMES
+from mien.models.recipe import Signals
 
-__all__ = ["Signals", "measure"]
-
-Signals = dict[str, np.ndarray]
-"""Signal name -> one value per face, shape ``(n,)``."""
+__all__ = ["measure"]
 
 _UPPER_LIP, _LOWER_LIP = 13, 14  # inner-lip midpoints of the 478-point mesh
 _FOREHEAD, _CHIN = 10, 152
