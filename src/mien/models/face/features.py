@@ -16,7 +16,7 @@ import numpy as np
 
 from mien.models.face.expression import EXPRESSIONS
 from mien.models.face.mesh import BLENDSHAPE_NAMES
-from mien.models.recipe import Signals
+from mien.models.recipe import Signals, derive
 
 __all__ = ["measure"]
 
@@ -45,9 +45,7 @@ def measure(
     signals.update(_geometry(landmarks, recipe))
     signals.update(_pose(pose, recipe))
     signals.update(_gaze_and_asymmetry(signals))
-    for item in recipe["facs"]:
-        raw = sum(w * signals[name] for name, w in item["terms"].items()) + item["offset"]
-        signals[item["id"]] = np.clip(item["gain"] * raw, 0.0, 1.0)
+    derive(signals, recipe["facs"])
     signals.update(_expressions(signals, expressions, recipe))
     return signals
 

@@ -1,0 +1,1 @@
+"""The voice models: speech, speakers, prosody and vocal bursts."""
