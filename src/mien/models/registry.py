@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mien.media import MediaItem, MediaKind
     from mien.models.base import BatchModel
     from mien.models.language import LanguageModel
+    from mien.models.voice.analysis import SpeechAnalyzer
     from mien.settings import Settings
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "describe_models",
     "language_model",
     "load_model",
+    "speech_analyzer",
 ]
 
 MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
@@ -35,12 +37,13 @@ MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
 }
 """The input kinds each v0 model reads; a model is skipped on other kinds, as v0 did."""
 
-_BUILT: Final = frozenset({"language", "face", "facemesh"})
+_BUILT: Final = frozenset({"language", "ner", "face", "facemesh", "prosody", "burst"})
 _SHARES_CARD: Final = {"facemesh": "face"}
 """Models documented by another model's card and recipe: facemesh is the face model's tail."""
 _ASSETS: Final = Path(__file__).parent / "assets"
 _loaded: dict[str, BatchModel] = {}
-_lock = threading.Lock()
+_speech: SpeechAnalyzer | None = None
+_lock = threading.RLock()
 
 
 def applies(name: str, kind: MediaKind) -> bool:
@@ -103,6 +106,17 @@ def load_model(name: str, settings: Settings) -> BatchModel:
         return _loaded[name]
 
 
+def speech_analyzer(settings: Settings) -> SpeechAnalyzer:
+    """The process-wide voice front-ends, shared by prosody, bursts, language and NER."""
+    global _speech
+    with _lock:
+        if _speech is None:
+            from mien.models.voice.analysis import SpeechAnalyzer
+
+            _speech = SpeechAnalyzer(settings)
+        return _speech
+
+
 def language_model(settings: Settings) -> LanguageModel:
     """The process-wide language model itself, for callers with text rather than files."""
     files = load_model("language", settings)
@@ -115,6 +129,10 @@ def _build(name: str, settings: Settings) -> BatchModel:
         from mien.models.language import LanguageModel
 
         return LanguageFiles(LanguageModel(settings), settings)
+    if name == "ner":
+        from mien.models.ner import NerModel
+
+        return NerModel(settings)
     if name == "face":
         from mien.models.face.model import FaceModel
 
@@ -123,6 +141,14 @@ def _build(name: str, settings: Settings) -> BatchModel:
         from mien.models.facemesh import FacemeshModel
 
         return FacemeshModel(settings)
+    if name == "prosody":
+        from mien.models.voice.prosody import ProsodyModel
+
+        return ProsodyModel(speech_analyzer(settings))
+    if name == "burst":
+        from mien.models.voice.burst import BurstModel
+
+        return BurstModel(speech_analyzer(settings))
     raise ModelNotAvailableError(f"unknown model {name!r}")
 
 
@@ -135,6 +161,7 @@ class LanguageFiles:
     def __init__(self, model: LanguageModel, settings: Settings) -> None:
         """Wrap a loaded language model."""
         self.model = model
+        self.settings = settings
         self.max_chars = settings.max_text_chars
 
     def predict_text(self, text: str, config: Language) -> ModelBlock:
@@ -152,13 +179,19 @@ class LanguageFiles:
     def predict_file(
         self, item: MediaItem, request: InferenceRequest, outputs: Path | None = None
     ) -> ModelBlock:
-        """Predict on a text file; audio and video need transcription, not built yet."""
+        """Predict on a text file, or on the transcript of an audio or video file."""
         from mien.media import read_text
 
-        if item.kind != "text":
-            raise ModelNotAvailableError(
-                "the language model on speech needs transcription, which is not available "
-                "in this version of mien yet"
-            )
         config = (request.models.language if request.models else None) or Language()
-        return self.predict_text(read_text(item.path, self.max_chars), config)
+        if item.kind == "text":
+            return self.predict_text(read_text(item.path, self.max_chars), config)
+        if request.transcription is None:
+            raise ModelNotAvailableError(
+                "the language model reads speech through its transcript, and transcription "
+                "is switched off (transcription: null)"
+            )
+        from mien.models.voice.spoken import language_block
+
+        analysis = speech_analyzer(self.settings).analyze(item.path, request)
+        identify = config.identify_speakers or request.transcription.identify_speakers
+        return language_block(self.model, analysis, config, identify=identify)

@@ -252,35 +252,38 @@ def _merge(stretches: list[tuple[float, float]]) -> list[tuple[float, float]]:
 
 
 def _attach(analysis: SpeechAnalysis, transcript: Transcript, threshold: float) -> None:
-    """Keep the transcript and lay its words out in one text, dropping unsure words.
+    """Keep the transcript and lay its words out in one text, leaving out unsure segments.
 
     v0: transcripts below ``confidence_threshold`` are "invalid and not used as an input for
-    model inference"; mien applies the threshold per word, so one mumbled word does not void
-    a whole sentence.
+    model inference". mien applies it per Whisper segment (about a sentence), so one unsure
+    sentence does not void the rest of a long recording.
     """
     analysis.transcript = transcript
     pieces: list[str] = []
     offset = 0
-    for word in transcript.words:
-        if word.probability < threshold or not word.text.strip():
+    for segment in transcript.segments:
+        if segment.confidence < threshold:
             continue
-        text = word.text.strip()
-        if pieces:
-            offset += 1
-        analysis.words.append(
-            SpokenWord(
-                text,
-                offset,
-                offset + len(text),
-                word.start_s,
-                word.end_s,
-                word.probability,
-                "unknown",
-                0.0,
+        for word in segment.words:
+            text = word.text.strip()
+            if not text:
+                continue
+            if pieces:
+                offset += 1
+            analysis.words.append(
+                SpokenWord(
+                    text=text,
+                    begin=offset,
+                    end=offset + len(text),
+                    start_s=float(word.start_s),
+                    end_s=float(word.end_s),
+                    confidence=float(word.probability),
+                    speaker="unknown",
+                    speaker_confidence=0.0,
+                )
             )
-        )
-        pieces.append(text)
-        offset += len(text)
+            pieces.append(text)
+            offset += len(text)
     analysis.text = " ".join(pieces)
 
 

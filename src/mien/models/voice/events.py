@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort  # type: ignore[import-untyped]
+import onnxruntime as ort
 from onnx import numpy_helper
 
 from mien.errors import WeightsError
