@@ -91,11 +91,21 @@ def voice_media(name: str) -> Path:
 
 
 def speak(
-    text: str, path: Path, *, voice: str = "en", pitch: int = 50, words_per_minute: int = 160
+    text: str,
+    path: Path,
+    *,
+    voice: str = "en",
+    pitch: int = 50,
+    words_per_minute: int = 160,
+    amplitude: int = 100,
 ) -> Path:
-    """Synthesise ``text`` with espeak-ng into the WAV file ``path`` (22,050 Hz mono)."""
+    """Synthesise ``text`` with espeak-ng into the WAV file ``path`` (22,050 Hz mono).
+
+    ``pitch`` is 0-99 and ``amplitude`` 0-200, as espeak-ng's ``-p`` and ``-a``.
+    """
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
     command = ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(words_per_minute)]
+    command += ["-a", str(amplitude)]
     subprocess.run([*command, "-w", str(path), text], check=True, capture_output=True)
     return path
