@@ -268,3 +268,14 @@ def test_stream_window_ms_is_bounded(server: Server, media: dict[str, Path]) -> 
     with connect(ws_url(server)) as socket:
         bad = ask(socket, {"data": clip, "models": {"prosody": {}}, "stream_window_ms": 20000})
         assert bad["code"] == "E0101"
+
+
+def test_a_streamed_video_gets_face_and_voice_in_one_answer(server: Server, tmp_path: Path) -> None:
+    speech = speak("Hello there, how are you today?", tmp_path / "hello.wav")
+    video = _talking_face(tmp_path / "hello.mp4", speech)
+    data = base64.b64encode(video.read_bytes()).decode()
+    with connect(ws_url(server)) as socket:
+        reply = ask(socket, {"data": data, "models": {"face": {"fps_pred": 1}, "prosody": {}}})
+    faces = reply["face"]["predictions"]
+    assert faces and {f["frame"] for f in faces} >= {0, 5}  # 5 fps video, one frame a second
+    assert reply["prosody"]["predictions"][0]["time"]["end"] <= 3.0
