@@ -153,3 +153,42 @@ def test_stream_face_and_facemesh_with_the_sdk(server: Server) -> None:
             assert scored.emotions is not None and len(scored.emotions) == 48
 
     asyncio.run(run())
+
+
+def test_voice_job_and_stream_with_the_sdk(server: Server, tmp_path: Path) -> None:
+    from hume.expression_measurement.batch.types import Prosody, Transcription
+
+    from tests.voice_media import speak, voice_media
+
+    speech = speak("I have been waiting here for an hour.", tmp_path / "speech.wav")
+    client = HumeClient(api_key="unused", base_url=server.url)
+    batch = client.expression_measurement.batch
+    with speech.open("rb") as first, voice_media("laugh-pompous.wav").open("rb") as second:
+        job_id = batch.start_inference_job_from_local_file(
+            file=[first, second],
+            json=InferenceBaseRequest(
+                models=Models(prosody=Prosody(granularity="word"), burst={}),
+                transcription=Transcription(language="en"),
+            ),
+        )
+    assert _wait(client, job_id).state.status == "COMPLETED"
+    results = batch.get_job_predictions(id=job_id)
+    spoken, laughing = (p for r in results if r.results for p in r.results.predictions)
+    prosody = spoken.models.prosody
+    assert prosody is not None and prosody.metadata is not None
+    assert prosody.metadata.detected_language == "en"
+    words = prosody.grouped_predictions[0].predictions
+    assert words[0].text is not None and words[0].time.begin < words[0].time.end
+    burst = laughing.models.burst
+    assert burst is not None and burst.grouped_predictions
+    first_burst = burst.grouped_predictions[0].predictions[0]
+    assert max(first_burst.descriptions, key=lambda d: d.score).name in {"Laugh", "Giggle"}
+
+    async def run() -> None:
+        client = AsyncHumeClient(api_key="unused", base_url=server.url)
+        async with client.expression_measurement.stream.connect() as socket:
+            reply = await socket.send_file(speech, config=Config(prosody={}, burst={}))
+            assert reply.prosody is not None and reply.prosody.predictions
+            assert reply.burst is not None
+
+    asyncio.run(run())
