@@ -256,13 +256,7 @@ class StreamSession:
             language_model(self.settings), analysis, batch_config, identify=False
         )
         predictions = [
-            StreamLanguagePrediction.model_construct(
-                text=p.text,
-                position=p.position,
-                emotions=p.emotions,
-                sentiment=p.sentiment,
-                toxicity=p.toxicity,
-            )
+            _streamed(p)
             for group in block.grouped_predictions
             for p in group.predictions
             if isinstance(p, LanguagePrediction) and (p.time is None or p.time.end > offset_s)
@@ -352,16 +346,7 @@ class StreamSession:
             sentiment=config.sentiment is not None,
             toxicity=config.toxicity is not None,
         )
-        return [
-            StreamLanguagePrediction.model_construct(
-                text=p.text,
-                position=p.position,
-                emotions=p.emotions,
-                sentiment=p.sentiment,
-                toxicity=p.toxicity,
-            )
-            for p in results
-        ]
+        return [_streamed(p) for p in results]
 
 
 def _parse_json(raw: str | bytes) -> dict[str, Any]:
@@ -395,6 +380,17 @@ def _decode_base64(data: str) -> bytes:
         raise StreamFault(
             Code.BAD_BASE64, "data is not valid base64; set raw_text to true to send plain text"
         ) from exc
+
+
+def _streamed(prediction: LanguagePrediction) -> StreamLanguagePrediction:
+    """A language prediction as the socket sends it: no time, confidence or speaker."""
+    return StreamLanguagePrediction.model_construct(
+        text=prediction.text,
+        position=prediction.position,
+        emotions=prediction.emotions,
+        sentiment=prediction.sentiment,
+        toxicity=prediction.toxicity,
+    )
 
 
 def _shifted(start_s: float, end_s: float, offset_s: float) -> TimeInterval:
