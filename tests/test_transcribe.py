@@ -12,8 +12,9 @@ import pytest
 
 from mien.errors import ChecksumError, ConfigError
 from mien.media.audio import SAMPLE_RATE_HZ, iter_audio, load_audio
-from mien.models.voice import transcribe
+from mien.models.voice import transcribe, whisper_files
 from mien.models.voice.transcribe import V0_LANGUAGES, Transcriber, Transcript
+from mien.models.voice.vad import speech_stretches
 from tests.conftest import make_settings
 from tests.voice_media import TRANSCRIPTS, speak, voice_media
 
@@ -143,7 +144,7 @@ def test_no_speech_no_words(base: Transcriber, samples: np.ndarray) -> None:
 
 def test_too_little_speech_is_not_transcribed(base: Transcriber) -> None:
     jfk = load_audio(voice_media("jfk.wav"))
-    onset = round(transcribe._speech(jfk, transcribe._VAD)[0][0] * SAMPLE_RATE_HZ)
+    onset = round(speech_stretches(jfk, transcribe._VAD)[0][0] * SAMPLE_RATE_HZ)
     quarter_second, six_tenths = jfk[onset : onset + 4000], jfk[onset : onset + 9600]
     assert base.transcribe(quarter_second).words == ()  # rather than a hallucination
     assert words(base.transcribe(six_tenths).text) == ["and", "so"]
@@ -187,8 +188,8 @@ def test_model_folder_is_reused(base: Transcriber, monkeypatch: pytest.MonkeyPat
     settings = make_settings(Path("unused"))
     folder = settings.models_dir / "whisper-base"
     assert (folder / "model.bin").stat().st_size == 145_217_532
-    monkeypatch.setattr(transcribe, "fetch", lambda *_: pytest.fail("fetched again"))
-    assert transcribe.model_folder("base", settings) == folder
+    monkeypatch.setattr(whisper_files, "fetch", lambda *_: pytest.fail("fetched again"))
+    assert whisper_files.model_folder("base", settings) == folder
 
 
 def test_split_model_is_joined_and_checked(tmp_path: Path) -> None:
@@ -197,7 +198,7 @@ def test_split_model_is_joined_and_checked(tmp_path: Path) -> None:
         part.write_bytes(content)
     target = tmp_path / "model.bin"
     with pytest.raises(ChecksumError):
-        transcribe._join(parts, target, hashlib.sha256(b"something else").hexdigest())
+        whisper_files._join(parts, target, hashlib.sha256(b"something else").hexdigest())
     assert sorted(tmp_path.iterdir()) == parts  # nothing half-written is left
-    transcribe._join(parts, target, hashlib.sha256(b"first half second half").hexdigest())
+    whisper_files._join(parts, target, hashlib.sha256(b"first half second half").hexdigest())
     assert target.read_bytes() == b"first half second half"

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from mien.media.audio import SAMPLE_RATE_HZ, iter_audio
 from mien.models.voice.acoustics import Frames, frames
@@ -31,6 +30,7 @@ from mien.models.voice.speakers import (
     speaker_at,
 )
 from mien.models.voice.transcribe import Transcriber, Transcript
+from mien.models.voice.vad import VadOptions, speech_stretches
 from mien.schemas import InferenceRequest, Transcription
 from mien.settings import Settings
 
@@ -42,6 +42,7 @@ _CARRY_S = 2.0
 """Audio kept from the previous chunk for speaker windows (1.6 s) that cross a boundary."""
 _VAD_MIN_SILENCE_MS = 300
 """Pauses at least this long split utterances (v0: utterances follow "natural pauses")."""
+_UTTERANCES = VadOptions(min_silence_duration_ms=_VAD_MIN_SILENCE_MS, speech_pad_ms=100)
 
 
 @dataclass(frozen=True)
@@ -207,7 +208,7 @@ def _measure(chunks: Iterable[np.ndarray], events: AudioEvents) -> SpeechAnalysi
         frame_parts.append(frames(samples))
         found = events.classify(samples)
         event_parts.append(replace(found, times_s=found.times_s + start_s))
-        speech += _speech(samples, start_s)
+        speech += speech_stretches(samples, _UTTERANCES, start_s)
         start_s += len(samples) / SAMPLE_RATE_HZ
     return SpeechAnalysis(
         duration_s=start_s,
@@ -228,16 +229,6 @@ def _concat(parts: list[_T], kind: type[_T]) -> _T:
         raise ValueError("no audio")
     joined = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(kind)}
     return kind(**joined)
-
-
-def _speech(samples: np.ndarray, offset_s: float) -> list[tuple[float, float]]:
-    """Speech stretches of one chunk (Silero VAD, as bundled with faster-whisper)."""
-    options = VadOptions(min_silence_duration_ms=_VAD_MIN_SILENCE_MS, speech_pad_ms=100)
-    stamps = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE_HZ)
-    return [
-        (offset_s + s["start"] / SAMPLE_RATE_HZ, offset_s + s["end"] / SAMPLE_RATE_HZ)
-        for s in stamps
-    ]
 
 
 def _merge(stretches: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -18,10 +18,7 @@ never held at once; the language is detected on the first chunk with speech and 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
-import shutil
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +27,12 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 from faster_whisper import WhisperModel
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from mien.errors import ChecksumError, ConfigError, ModelError
+from mien.errors import ConfigError, ModelError
 from mien.media.audio import SAMPLE_RATE_HZ, AudioChunk, iter_audio
+from mien.models.voice.vad import VadOptions, speech_stretches
+from mien.models.voice.whisper_files import model_folder
 from mien.settings import Settings
-from mien.weights import ARTIFACTS, fetch
 
 __all__ = [
     "CHUNK_S",
@@ -139,46 +136,6 @@ class Transcript:
 
 
 @dataclass(frozen=True)
-class _ModelFiles:
-    folder: str
-    """Folder under ``Settings.models_dir`` the model is assembled in."""
-    parts: tuple[str, ...]
-    """Artifacts whose concatenation is ``model.bin``."""
-    sha256: str
-    """Of the whole ``model.bin``."""
-    files: dict[str, str]
-    """The other files of the folder: name -> artifact."""
-
-    @property
-    def size_bytes(self) -> int:
-        return sum(ARTIFACTS[part].size_bytes for part in self.parts)
-
-
-_MODELS: Final = {
-    "base": _ModelFiles(
-        folder="whisper-base",
-        parts=("whisper-base-model-part1", "whisper-base-model-part2"),
-        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
-        files={
-            "config.json": "whisper-base-config",
-            "tokenizer.json": "whisper-base-tokenizer",
-            "vocabulary.txt": "whisper-base-vocabulary",
-        },
-    ),
-    "tiny.en": _ModelFiles(
-        folder="whisper-tiny.en",
-        parts=("whisper-tiny-en-model",),
-        sha256=ARTIFACTS["whisper-tiny-en-model"].sha256,
-        files={
-            "config.json": "whisper-tiny-en-config",
-            "tokenizer.json": "whisper-tiny-en-tokenizer",
-            "vocabulary.txt": "whisper-tiny-en-vocabulary",
-        },
-    ),
-}
-
-
-@dataclass(frozen=True)
 class _Decoded:
     segments: list[Segment]
     language: str
@@ -262,8 +219,8 @@ class Transcriber:
 
     def _decode(self, samples: _Audio, start_s: float, language: str | None) -> _Decoded | None:
         """Segments of ``samples`` timed from ``start_s``; None when there is too little speech."""
-        speech = _speech(samples, _VAD)
-        kept = _speech(samples, _KEEP_VAD)
+        speech = speech_stretches(samples, _VAD)
+        kept = speech_stretches(samples, _KEEP_VAD)
         if not kept or sum(end - start for start, end in speech) < MIN_SPEECH_S:
             return None
         raw, info = self._whisper.transcribe(
@@ -331,84 +288,8 @@ class _Timeline:
         return (snapped_start, snapped_end) if snapped_start < snapped_end else (start, end)
 
 
-def _speech(samples: _Audio, options: VadOptions) -> list[tuple[float, float]]:
-    """Silero's speech regions in ``samples``, in seconds."""
-    found = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE_HZ)
-    return [(s["start"] / SAMPLE_RATE_HZ, s["end"] / SAMPLE_RATE_HZ) for s in found]
-
-
 def _index(time_s: float) -> int:
     return round(time_s * SAMPLE_RATE_HZ)
-
-
-def model_folder(name: str, settings: Settings) -> Path:
-    """The folder of whisper ``name`` in the cache, assembled from its pinned artifacts once.
-
-    Every file is written under a temporary name and renamed, ``model.bin`` last, so a folder
-    whose ``model.bin`` has the pinned size is complete and is reused without re-hashing 145 MB.
-
-    Raises:
-        ConfigError: the model name is unknown.
-        WeightsError: an artifact cannot be fetched.
-        ChecksumError: the joined ``model.bin`` does not match its pin.
-    """
-    files = _MODELS.get(name)
-    if files is None:
-        raise ConfigError(f"unknown whisper model {name!r}; known: {', '.join(_MODELS)}")
-    folder = settings.models_dir / files.folder
-    model = folder / "model.bin"
-    others = {filename: ARTIFACTS[artifact] for filename, artifact in files.files.items()}
-    if _has_size(model, files.size_bytes) and all(
-        _has_size(folder / filename, artifact.size_bytes) for filename, artifact in others.items()
-    ):
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    for filename, artifact in others.items():
-        _link_or_copy(fetch(artifact, settings), folder / filename)
-    parts = [fetch(part, settings) for part in files.parts]
-    if len(parts) == 1:
-        _link_or_copy(parts[0], model)  # fetch verified it
-    else:
-        _join(parts, model, files.sha256)
-    return folder
-
-
-def _has_size(path: Path, size_bytes: int) -> bool:
-    return path.is_file() and path.stat().st_size == size_bytes
-
-
-def _temporary(target: Path) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link (free, same disk) or else copy ``source`` to ``target``, atomically."""
-    temporary = _temporary(target)
-    try:
-        os.link(source, temporary)
-    except OSError:
-        shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
-
-
-def _join(parts: Iterable[Path], target: Path, sha256: str) -> None:
-    """Concatenate ``parts`` into ``target``, checking the result's sha256 before it appears."""
-    temporary = _temporary(target)
-    digest = hashlib.sha256()
-    try:
-        with temporary.open("wb") as out:
-            for part in parts:
-                with part.open("rb") as handle:
-                    while block := handle.read(1 << 20):
-                        digest.update(block)
-                        out.write(block)
-        if digest.hexdigest() != sha256:
-            raise ChecksumError(
-                f"{target}: joined parts have sha256 {digest.hexdigest()}, expected {sha256}"
-            )
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _pause_cut_chunks(
@@ -437,7 +318,7 @@ def _pause_cut_chunks(
 def _latest_pause(samples: _Audio, search: int) -> int:
     """Index of the middle of the latest pause in the last ``search`` samples, else the end."""
     offset = max(0, len(samples) - search)
-    speech = _speech(samples[offset:], _VAD)
+    speech = speech_stretches(samples[offset:], _VAD)
     bounds = [
         0.0,
         *(time for region in speech for time in region),
