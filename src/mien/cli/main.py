@@ -24,6 +24,8 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # faster-whisper logs every file's duration and language at INFO
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
 
 
 main.add_command(serve)
