@@ -34,7 +34,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from collections import defaultdict
 from collections.abc import Callable
 from functools import wraps
@@ -226,7 +225,7 @@ def run_side(side: str, path: Path, warmup: Path, args: argparse.Namespace, runs
 def conversation(folder: Path, minutes: float, file_format: str) -> Path:
     """A ``minutes`` long meeting: two synthetic voices, two recordings, a laugh and pauses."""
     from mien.media import load_audio
-    from tests.voice_media import speak, voice_media
+    from tests.voice_media import speak, voice_media, write_wav
 
     rng = np.random.default_rng(0)
     said = [
@@ -258,15 +257,6 @@ def conversation(folder: Path, minutes: float, file_format: str) -> Path:
     else:
         encode(samples, target, *CODECS[file_format])
     return target
-
-
-def write_wav(samples: np.ndarray, target: Path) -> None:
-    """16-bit mono WAV at 16 kHz."""
-    with wave.open(str(target), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE_HZ)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def encode(samples: np.ndarray, target: Path, container: str, codec: str) -> None:

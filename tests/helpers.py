@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +24,24 @@ def wait_for_job(
         if time.monotonic() > deadline:
             raise TimeoutError(f"job {job_id} still {job['state']['status']}")
         time.sleep(0.2)
+
+
+def upload_job(
+    url: str, path: Path, name: str, body: dict[str, Any]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Start a multipart job with one file as v0 clients do, wait, and return its predictions."""
+    with path.open("rb") as upload:
+        response = httpx.post(
+            f"{url}/v0/batch/jobs",
+            data={"json": json.dumps(body)},
+            files={"file": (name, upload, "application/octet-stream")},
+        )
+    job_id: str = response.json()["job_id"]
+    assert wait_for_job(url, job_id)["state"]["status"] == "COMPLETED"
+    predictions: list[dict[str, Any]] = httpx.get(
+        f"{url}/v0/batch/jobs/{job_id}/predictions"
+    ).json()
+    return job_id, predictions
 
 
 def zip_bytes(members: dict[str, bytes]) -> bytes:

@@ -26,7 +26,7 @@ from mien.schemas import FacePrediction, InferenceRequest, ModelBlock
 from mien.taxonomy import EMOTIONS_48, FACE_DESCRIPTIONS, FACS_ITEMS
 from tests.conftest import Server, make_settings
 from tests.face_media import face_media
-from tests.helpers import top, wait_for_job
+from tests.helpers import top, upload_job
 from tests.test_stream import ask, ws_url
 
 SURPRISE_LIKE = {"Surprise (positive)", "Surprise (negative)", "Awe", "Realization"}
@@ -198,15 +198,7 @@ def test_facemesh_scores_client_landmarks_like_the_image(model: FaceModel, tmp_p
 
 def test_batch_job_saves_face_crops_into_the_artifacts(server: Server) -> None:
     body = {"models": {"face": {"save_faces": True, "identify_faces": True}}}
-    with face_media("multi_face.jpg").open("rb") as image:
-        response = httpx.post(
-            f"{server.url}/v0/batch/jobs",
-            data={"json": json.dumps(body)},
-            files={"file": ("group.jpg", image, "image/jpeg")},
-        )
-    job_id = response.json()["job_id"]
-    assert wait_for_job(server.url, job_id)["state"]["status"] == "COMPLETED"
-    predictions = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()
+    job_id, predictions = upload_job(server.url, face_media("multi_face.jpg"), "group.jpg", body)
     groups = predictions[0]["results"]["predictions"][0]["models"]["face"]["grouped_predictions"]
     assert [g["id"] for g in groups] == [f"face_{i}" for i in range(5)]
     artifacts = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/artifacts").content

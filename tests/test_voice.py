@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import json
-import wave
 from pathlib import Path
 from typing import Any
 
 import av
-import httpx
 import numpy as np
 import pytest
 from websockets.sync.client import connect
@@ -22,9 +19,9 @@ from mien.settings import Settings
 from mien.taxonomy import BURST_DESCRIPTIONS, EMOTIONS_48, EMOTIONS_53
 from tests.conftest import Server, make_settings
 from tests.face_media import face_media
-from tests.helpers import top, wait_for_job
+from tests.helpers import top, upload_job
 from tests.test_stream import ask, ws_url
-from tests.voice_media import speak, voice_media
+from tests.voice_media import speak, voice_media, write_wav
 
 SENTENCE = "I have been waiting here for an hour. The train is late again today."
 
@@ -66,16 +63,8 @@ def _join(paths: list[Path], target: Path, *, pause_s: float) -> Path:
     parts: list[np.ndarray] = []
     for path in paths:
         parts += [load_audio(path), pause]
-    _write_wav(np.concatenate(parts), target)
+    write_wav(np.concatenate(parts), target)
     return target
-
-
-def _write_wav(samples: np.ndarray, target: Path) -> None:
-    with wave.open(str(target), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE_HZ)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 def predict(settings: Settings, model: str, path: Path, body: dict[str, Any]) -> ModelBlock:
@@ -198,15 +187,8 @@ def test_without_transcription_prosody_reads_utterances_and_language_refuses(
 def test_a_video_runs_face_and_voice_together(server: Server, tmp_path: Path) -> None:
     video = _talking_face(tmp_path / "talk.mp4", speak(SENTENCE, tmp_path / "talk.wav"))
     body = {"models": {"face": {}, "prosody": {}, "burst": {}, "language": {}}}
-    with video.open("rb") as upload:
-        response = httpx.post(
-            f"{server.url}/v0/batch/jobs",
-            data={"json": json.dumps(body)},
-            files={"file": ("talk.mp4", upload, "video/mp4")},
-        )
-    job_id = response.json()["job_id"]
-    assert wait_for_job(server.url, job_id)["state"]["status"] == "COMPLETED"
-    result = httpx.get(f"{server.url}/v0/batch/jobs/{job_id}/predictions").json()[0]["results"]
+    _, predictions = upload_job(server.url, video, "talk.mp4", body)
+    result = predictions[0]["results"]
     assert result["errors"] == []
     models = result["predictions"][0]["models"]
     assert set(models) == {"face", "prosody", "burst", "language"}
@@ -247,7 +229,7 @@ def test_streamed_audio_gets_prosody_and_a_burst_warning(
 ) -> None:
     clip = base64.b64encode(media["english"].read_bytes()).decode()
     laugh = load_audio(voice_media("laugh-pompous.wav"))[: 4 * SAMPLE_RATE_HZ]
-    _write_wav(laugh, tmp_path / "laugh.wav")
+    write_wav(laugh, tmp_path / "laugh.wav")
     laughing = base64.b64encode((tmp_path / "laugh.wav").read_bytes()).decode()
     with connect(ws_url(server)) as socket:
         reply = ask(socket, {"data": clip, "models": {"prosody": {}, "burst": {}}})

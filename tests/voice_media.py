@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import wave
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mien.settings import Settings
@@ -109,3 +111,13 @@ def speak(
     command += ["-a", str(amplitude)]
     subprocess.run([*command, "-w", str(path), text], check=True, capture_output=True)
     return path
+
+
+def write_wav(samples: np.ndarray, target: Path, rate_hz: int = 16_000) -> Path:
+    """Write mono float samples in [-1, 1] as a 16-bit WAV file."""
+    with wave.open(str(target), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate_hz)
+        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return target
