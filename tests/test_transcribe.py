@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from mien.models.voice import transcribe, whisper_files
 from mien.models.voice.transcribe import V0_LANGUAGES, Transcriber, Transcript
 from mien.models.voice.vad import speech_stretches
 from tests.conftest import make_settings
-from tests.voice_media import TRANSCRIPTS, speak, voice_media
+from tests.voice_media import TRANSCRIPTS, speak, voice_media, write_wav
 
 ENGLISH = "The children are playing in the garden while their parents cook dinner."
 GERMAN = "Guten Morgen, ich möchte heute mit dem Zug nach Berlin fahren."
@@ -39,15 +38,6 @@ def wer(reference: str, hypothesis: str) -> float:
 
 def text(transcript: Transcript) -> str:
     return " ".join(word.text for word in transcript.words)
-
-
-def write_wav(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE_HZ)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +145,7 @@ def test_long_file_in_chunks_matches_whole(
 ) -> None:
     jfk, beckett = load_audio(voice_media("jfk.wav")), load_audio(voice_media("beckett.wav"))
     pause = np.zeros(2 * SAMPLE_RATE_HZ, np.float32)
-    path = write_wav(tmp_path / "long.wav", np.concatenate([jfk, pause, beckett, pause, jfk]))
+    path = write_wav(np.concatenate([jfk, pause, beckett, pause, jfk]), tmp_path / "long.wav")
     chunks = list(transcribe._pause_cut_chunks(iter_audio(path, 15.0), 15.0))
     assert len(chunks) == 3
     assert np.array_equal(np.concatenate([c for _, c in chunks]), load_audio(path))
