@@ -40,6 +40,14 @@ MODEL_KINDS: Final[dict[str, frozenset[MediaKind]]] = {
 _BUILT: Final = frozenset({"language", "ner", "face", "facemesh", "prosody", "burst"})
 _SHARES_CARD: Final = {"facemesh": "face"}
 """Models documented by another model's card and recipe: facemesh is the face model's tail."""
+_USES: Final = {
+    "burst": ("transcription", "prosody"),
+    "prosody": ("transcription", "burst"),
+    "language": ("transcription",),
+    "ner": ("transcription", "language"),
+}
+"""Cards whose weights a model also runs on (speech goes through transcription, speakers and
+audio events; NER scores mentions with the language model)."""
 _ASSETS: Final = Path(__file__).parent / "assets"
 _loaded: dict[str, BatchModel] = {}
 _speech: SpeechAnalyzer | None = None
@@ -67,15 +75,17 @@ def describe_models() -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"name": name, "available": name in _BUILT, "inputs": sorted(kinds)}
         if name in _BUILT:
             entry["card"] = card
+            cards = {card} | {f"docs/models/{used}.md" for used in _USES.get(name, ())}
             entry["artifacts"] = [
                 {
                     "name": a.name,
                     "package": f"{a.package}=={a.version}",
                     "sha256": a.sha256,
                     "licence": a.licence,
+                    "card": a.card,
                 }
                 for a in ARTIFACTS.values()
-                if a.card == card
+                if a.card in cards
             ]
             entry["dimensions"] = _dimensions(documented)
         described.append(entry)
