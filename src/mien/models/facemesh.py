@@ -1,6 +1,7 @@
 """The facemesh model: MediaPipe landmarks sent by the client in, 48 scores per face out.
 
-The client ran MediaPipe Face Mesh itself, so there is no image: the blendshapes are computed
+The client ran MediaPipe Face Mesh itself, so there is no image: normalised landmarks get their
+image's aspect back (:meth:`FaceMesher.restore_aspect`), then the blendshapes are computed
 from the landmarks with the same Blendshapes V2 model the face model uses, and the same recipe
 turns them into the 48 dimensions. Without an image the learned 7-class nets cannot run, so the
 expression probabilities come from the EMFACS estimate alone (see docs/models/face.md).
@@ -38,6 +39,7 @@ class FacemeshModel:
         """One prediction per face of ``landmarks``, shape ``(n, 478, 3)``."""
         if len(landmarks) == 0:
             return []
+        landmarks = self.mesher.restore_aspect(landmarks)
         blendshapes = self.mesher.blendshapes(landmarks)
         pose = np.stack([self.mesher.head_pose(face) for face in landmarks])
         signals = measure(blendshapes, landmarks, pose, None, self.recipe)
