@@ -40,6 +40,15 @@ _SKIMAGE = {  # the astronaut (Eileen Collins, NASA, public domain)
     "licence": "public domain",
     "card": "tests/face_media.py",
 }
+_FINGERPOSE = {  # fingerpose's README photos: one hand, three finger curls, on a plain wall
+    "registry": "npm",
+    "package": "fingerpose",
+    "version": "0.1.0",
+    "filename": "fingerpose-0.1.0.tgz",
+    "file_sha256": "0d771feb4a95846a07fa5e6c43f5438e462e2a4676bc2f14a65e3a797787f056",
+    "licence": "MIT",
+    "card": "tests/face_media.py",
+}
 
 _FILES = {
     # name: (distribution, member, sha256, size)
@@ -79,6 +88,12 @@ _FILES = {
                    "6d45095ebb182d8f975c0790e0e4eefd86fbb40609cf4b271776d92e12662938", 166400),
     "group6.jpg": (_FACE_API, "package/demo/sample6.jpg",
                    "9baad80f9d5e306fb9b8c0913d44445f1e95848df317530efb03d0934c57ba87", 302445),
+    "hand_fist.jpg": (_FINGERPOSE, "package/assets/fullcurl.jpg",
+                      "9158ac10da1b6deacabcf6f38f4a0521db7bebcc4c5fbc53324ed688af6ce54b", 39264),
+    "hand_half.jpg": (_FINGERPOSE, "package/assets/halfcurl.jpg",
+                      "b38ad7603c2b333c84ff0481004875bca068e4a716995c2acee60e78608beec1", 44711),
+    "hand_point.jpg": (_FINGERPOSE, "package/assets/nocurl.jpg",
+                       "5c4fff4ce6629b6add336c908abce0a3e73d32aa6eee6927aab2da8fc27cb380", 43009),
     "astronaut.png": (_SKIMAGE, "skimage/data/astronaut.png",
                       "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5", 791555),
 }  # fmt: skip

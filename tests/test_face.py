@@ -89,8 +89,10 @@ def test_facs_and_descriptions_only_when_asked_and_in_api_order(model: FaceModel
     facs, descriptions = list(scores(full.facs)), list(scores(full.descriptions))
     assert facs == [name for name in FACS_ITEMS if name in facs]
     assert descriptions == [name for name in FACE_DESCRIPTIONS if name in descriptions]
-    # Items with nothing to measure them are left out rather than given a made-up score.
-    assert "Hand over Mouth" not in facs and "Tongue out" not in descriptions
+    # Items with nothing to measure them are left out rather than given a made-up score;
+    # the hand items are measured (no hand here: 0).
+    assert "AU19 Tongue Show" not in facs and "Tongue out" not in descriptions
+    assert scores(full.facs)["Hand over Mouth"] == 0 and "Face in hands" in descriptions
 
 
 def test_every_score_is_in_range_and_none_is_constant(model: FaceModel) -> None:
@@ -274,3 +276,13 @@ def test_normalised_landmarks_from_a_wide_frame_score_like_pixels(
     [truth] = facemesh.predict_landmarks(pixels[:1])
     a, b = scores(truth.emotions), scores(sent.emotions)
     assert max(abs(a[k] - b[k]) for k in a) < 0.08
+
+
+def test_a_fingertip_at_the_lips_shows_in_the_facs(model: FaceModel) -> None:
+    """group2.jpg: a woman in profile holds a fingertip to her lips (her face scores 0.73)."""
+    faces = faces_of(predict(model, "group2.jpg", facs={}, descriptions={}, prob_threshold=0.7))
+    mouths = sorted(scores(f.facs)["Hand over Mouth"] for f in faces)
+    assert mouths[-1] > 0.3 and mouths[-2] < 0.05
+    touching = max(faces, key=lambda f: scores(f.facs)["Hand over Mouth"])
+    assert scores(touching.facs)["Hand touching Face / Head"] > 0.3
+    assert all(scores(f.descriptions)["Face in hands"] < 0.05 for f in faces)

@@ -274,7 +274,10 @@ class StreamSession:
         predictions = []
         for frame, time_s, image in frames_of(item, config.fps_pred):
             faces = model.analyzer.read(
-                image, prob_threshold=config.prob_threshold, min_face_size=config.min_face_size
+                image,
+                prob_threshold=config.prob_threshold,
+                min_face_size=config.min_face_size,
+                details=config.facs is not None or config.descriptions is not None,
             )
             ids = ["unknown"] * len(faces)
             if config.identify_faces:

@@ -19,11 +19,14 @@ from mien.models.face.detect import FaceDetector
 from mien.models.face.dimensions import FaceScores, load_recipe, score_faces
 from mien.models.face.expression import ExpressionNets
 from mien.models.face.features import measure
+from mien.models.face.hands import HAND_ITEMS, HandFinder, face_in_hands, hand_items
 from mien.models.face.mesh import FaceMesh, FaceMesher
 from mien.settings import Settings
+from mien.taxonomy import FACE_DESCRIPTIONS
 
 __all__ = ["FaceAnalyzer", "FaceReading", "face_prob"]
 
+FACE_IN_HANDS = "Face in hands"
 _CANDIDATE_PROB = 0.6
 """Detections less likely than this are never faces: above it no false positive was seen on the
 test media, below it several were (docs/models/face.md)."""
@@ -53,16 +56,35 @@ class FaceAnalyzer:
         self.detector = FaceDetector(settings)
         self.mesher = FaceMesher(settings)
         self.expressions = ExpressionNets(settings)
+        self.hands = HandFinder(settings)
         self.recipe = load_recipe()
-        self.facs_names = tuple(item["name"] for item in self.recipe["facs"])
-        self.description_names = tuple(item["name"] for item in self.recipe["descriptions"])
+        self.facs_names = tuple(item["name"] for item in self.recipe["facs"]) + HAND_ITEMS
+        """FACS items in v0's order: the recipe's (from the mesh), then the hand items."""
+        recipe_descriptions = [item["name"] for item in self.recipe["descriptions"]]
+        self.description_names = tuple(
+            n for n in FACE_DESCRIPTIONS if n in recipe_descriptions or n == FACE_IN_HANDS
+        )
+        """Descriptions in v0's order: the recipe's and "Face in hands"."""
+        self._description_order = [
+            recipe_descriptions.index(n) if n != FACE_IN_HANDS else len(recipe_descriptions)
+            for n in self.description_names
+        ]
         self.timings: dict[str, float] = defaultdict(float)
         """Seconds spent per stage since loading, for the benchmark."""
 
     def read(
-        self, image: np.ndarray, *, prob_threshold: float = 0.0, min_face_size: float = 0.0
+        self,
+        image: np.ndarray,
+        *,
+        prob_threshold: float = 0.0,
+        min_face_size: float = 0.0,
+        details: bool = True,
     ) -> list[FaceReading]:
-        """Every face in ``image`` (RGB ``uint8``) at least this likely and this large."""
+        """Every face in ``image`` (RGB ``uint8``) at least this likely and this large.
+
+        ``details`` (FACS or descriptions asked for) also looks for hands on the faces; without
+        it the hand items and "Face in hands" are 0 and the hand models do not run.
+        """
         with self._timed("detect"):
             detections = self.detector.detect(image, min_prob=_CANDIDATE_PROB)
         if not detections:
@@ -83,14 +105,25 @@ class FaceAnalyzer:
             nets = self.expressions.predict(image, boxes)
         with self._timed("dimensions"):
             scores = self.score(list(kept_meshes), nets)
+        landmarks = np.stack([m.landmarks for m in kept_meshes])
+        items = np.zeros((len(kept_meshes), len(HAND_ITEMS)))
+        in_hands = np.zeros(len(kept_meshes))
+        if details:
+            with self._timed("hands"):
+                hands = self.hands.find(image)
+                if hands:
+                    items, in_hands = hand_items(hands, landmarks), face_in_hands(hands, landmarks)
+        facs = np.concatenate([scores.facs, items], axis=1)
+        descriptions = np.concatenate([scores.descriptions, in_hands[:, None]], axis=1)
+        descriptions = descriptions[:, self._description_order]
         return [
             FaceReading(
                 box=mesh.box,
                 prob=prob,
                 mesh=mesh,
                 emotions=scores.emotions[i],
-                facs=scores.facs[i],
-                descriptions=scores.descriptions[i],
+                facs=facs[i],
+                descriptions=descriptions[i],
             )
             for i, (prob, mesh) in enumerate(zip(probs, kept_meshes, strict=True))
         ]

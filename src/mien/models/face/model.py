@@ -59,7 +59,10 @@ class FaceModel:
         groups: dict[str, list[FacePrediction]] = {}
         for index, time_s, image in frames_of(item, config.fps_pred):
             faces = self.analyzer.read(
-                image, prob_threshold=config.prob_threshold, min_face_size=config.min_face_size
+                image,
+                prob_threshold=config.prob_threshold,
+                min_face_size=config.min_face_size,
+                details=config.facs is not None or config.descriptions is not None,
             )
             ids = tracker.assign(image, time_s, faces) if tracker else ["unknown"] * len(faces)
             for face_id, face in zip(ids, faces, strict=True):
