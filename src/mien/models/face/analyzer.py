@@ -78,7 +78,7 @@ class FaceAnalyzer:
         *,
         prob_threshold: float = 0.0,
         min_face_size: float = 0.0,
-        details: bool = True,
+        details: bool = False,
     ) -> list[FaceReading]:
         """Every face in ``image`` (RGB ``uint8``) at least this likely and this large.
 
