@@ -261,3 +261,22 @@ def test_a_streamed_video_gets_face_and_voice_in_one_answer(server: Server, tmp_
     faces = reply["face"]["predictions"]
     assert faces and {f["frame"] for f in faces} >= {0, 5}  # 5 fps video, one frame a second
     assert reply["prosody"]["predictions"][0]["time"]["end"] <= 3.0
+
+
+def test_a_silent_video_runs_the_face_model_only(server: Server, tmp_path: Path) -> None:
+    path = tmp_path / "silent.mp4"
+    frame = av.VideoFrame.from_ndarray(np.asarray(_rgb(face_media("happy.jpg"))), format="rgb24")
+    with av.open(str(path), "w") as container:
+        video = container.add_stream("mpeg4", rate=5)
+        video.width, video.height, video.pix_fmt = 512, 512, "yuv420p"
+        for _ in range(5):
+            container.mux(video.encode(frame))
+        container.mux(video.encode(None))
+    _, everything = upload_job(server.url, path, "silent.mp4", {})
+    result = everything[0]["results"]
+    assert result["errors"] == []
+    [prediction] = result["predictions"]
+    assert prediction["file_type"] == "video_no_audio" and set(prediction["models"]) == {"face"}
+    _, voice_only = upload_job(server.url, path, "silent.mp4", {"models": {"prosody": {}}})
+    [error] = voice_only[0]["results"]["errors"]
+    assert "videos without sound" in error["message"]

@@ -211,9 +211,15 @@ def _predict_item(
     request, settings = context.request, context.settings
     assert request.models is not None  # resolved by predict_sources
     requested = request.models.requested()
-    names = [name for name in requested if applies(name, item.kind)]
+    file_type = _file_type(item)
+    names = [
+        name
+        for name in requested
+        if applies(name, item.kind) and not (file_type == "video_no_audio" and name in _HEARD)
+    ]
     if not names:
-        message = f"none of the requested models ({', '.join(requested)}) reads {item.kind} files"
+        what = "videos without sound" if file_type == "video_no_audio" else f"{item.kind} files"
+        message = f"none of the requested models ({', '.join(requested)}) reads {what}"
         return None, [FileError(file=item.name, message=message)]
     blocks: dict[str, ModelBlock] = {}
     errors = []
@@ -227,13 +233,15 @@ def _predict_item(
             logger.exception("model %s failed on %s", name, item.name)
             errors.append(FileError(file=item.name, message=f"{name}: internal error: {exc}"))
     prediction = (
-        InferencePrediction(
-            file=item.name, file_type=_file_type(item), models=ModelsPredictions(**blocks)
-        )
+        InferencePrediction(file=item.name, file_type=file_type, models=ModelsPredictions(**blocks))
         if blocks
         else None
     )
     return prediction, errors
+
+
+_HEARD = frozenset({"burst", "prosody", "language", "ner"})
+"""Models that read a video through its sound: a silent video is not theirs to read."""
 
 
 def _file_type(item: MediaItem) -> str:
