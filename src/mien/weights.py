@@ -449,6 +449,20 @@ ARTIFACTS: Mapping[str, Artifact] = pin_table(
         size_bytes=4_326_731,
         **_MP_HANDS,
     ),
+    Artifact(
+        name="face-recognition-weights",  # face-api FaceRecognitionNet (dlib ResNet), uint8 shard
+        member="package/model/face_recognition_model.bin",
+        sha256="b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
+        size_bytes=6_444_032,
+        **_FACE_API,
+    ),
+    Artifact(
+        name="face-recognition-manifest",  # names, shapes and dequantisation of the shard
+        member="package/model/face_recognition_model-weights_manifest.json",
+        sha256="cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
+        size_bytes=19_615,
+        **_FACE_API,
+    ),
 )
 
 

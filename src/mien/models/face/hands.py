@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from mien.errors import ChecksumError
+from mien.models.face.warp import warp_square
 from mien.models.tflite import TFLiteModel
 from mien.settings import Settings
 from mien.weights import fetch
@@ -175,7 +176,9 @@ class HandFinder:
         found: list[list[Hand]] = [[] for _ in images]
         if not rois:
             return found
-        crops = np.stack([_warp(images[i], affine) for i, affine in rois]).astype(np.float32)
+        crops = np.stack([warp_square(images[i], affine, _HAND_PX) for i, affine in rois]).astype(
+            np.float32
+        )
         points, flags, handedness, _ = self._landmark(crops / 255.0)
         points = points.reshape(len(rois), 21, 3).astype(np.float64)
         for (i, affine), pts, flag, hand in zip(rois, points, flags, handedness, strict=True):
@@ -262,28 +265,6 @@ def _hand_roi(palm: np.ndarray) -> np.ndarray:
         [cos, -sin, cx - half * (cos - sin)],
         [sin, cos, cy - half * (sin + cos)],
     ])  # fmt: skip
-
-
-def _warp(image: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    """The 224 x 224 crop ``affine`` maps from ``image``, black outside it.
-
-    Only the pixels under the crop go to Pillow: converting a whole large photo per hand costs
-    more than the warp.
-    """
-    corners = np.array([[0, 0, 1], [_HAND_PX, 0, 1], [0, _HAND_PX, 1], [_HAND_PX, _HAND_PX, 1]])
-    reach = corners @ affine.T
-    height, width = image.shape[:2]
-    x0, y0 = np.clip(np.floor(reach.min(axis=0)) - 2, 0, [width, height]).astype(int)
-    x1, y1 = np.clip(np.ceil(reach.max(axis=0)) + 2, 0, [width, height]).astype(int)
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((_HAND_PX, _HAND_PX, 3), np.uint8)
-    local = affine.copy()
-    local[:, 2] -= (x0, y0)
-    region = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
-    return np.asarray(region.transform(
-        (_HAND_PX, _HAND_PX), Image.Transform.AFFINE, tuple(local.ravel().tolist()),
-        resample=Image.Resampling.BILINEAR,
-    ))  # fmt: skip
 
 
 def _dedupe(hands: list[Hand]) -> list[Hand]:

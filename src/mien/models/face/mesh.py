@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 
 from mien.models.face.canonical import CanonicalFace, parse_geometry_metadata
+from mien.models.face.warp import warp_square
 from mien.models.tflite import TFLiteModel
 from mien.settings import Settings
 from mien.weights import fetch
@@ -112,28 +112,6 @@ def _roi_from_detection(detection: Detection) -> _Roi:
     return _Roi(x + w / 2, y + h / 2, max(w, h) * _ROI_SCALE, math.atan2(dy, dx))
 
 
-def _warp(image: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    """The 256 x 256 crop ``affine`` maps from ``image``, black outside it.
-
-    Only the pixels under the crop (plus a bilinear margin) go to Pillow: converting a whole
-    large photo per call cost more than the warp itself.
-    """
-    corners = np.array([[0, 0, 1], [_CROP_PX, 0, 1], [0, _CROP_PX, 1], [_CROP_PX, _CROP_PX, 1]])
-    reach = corners @ affine.T
-    height, width = image.shape[:2]
-    x0, y0 = np.clip(np.floor(reach.min(axis=0)) - 2, 0, [width, height]).astype(int)
-    x1, y1 = np.clip(np.ceil(reach.max(axis=0)) + 2, 0, [width, height]).astype(int)
-    if x1 <= x0 or y1 <= y0:
-        return np.zeros((_CROP_PX, _CROP_PX, 3), np.uint8)
-    local = affine.copy()
-    local[:, 2] -= (x0, y0)
-    region = Image.fromarray(np.ascontiguousarray(image[y0:y1, x0:x1]))
-    return np.asarray(region.transform(
-        (_CROP_PX, _CROP_PX), Image.Transform.AFFINE, tuple(local.ravel().tolist()),
-        resample=Image.Resampling.BILINEAR,
-    ))  # fmt: skip
-
-
 def _landmark_box(landmarks: np.ndarray) -> tuple[float, float, float, float]:
     low, high = landmarks[:, :2].min(axis=0), landmarks[:, :2].max(axis=0)
     return float(low[0]), float(low[1]), float(high[0] - low[0]), float(high[1] - low[1])
@@ -159,7 +137,9 @@ class FaceMesher:
             return []
         rois = [_roi_from_detection(d) for d in detections]
         affines = [roi.affine() for roi in rois]
-        crops = np.stack([_warp(image, a) for a in affines]).astype(np.float32) / 255.0
+        crops = (
+            np.stack([warp_square(image, a, _CROP_PX) for a in affines]).astype(np.float32) / 255.0
+        )
         outputs = self._landmarker(crops)
         points = next(o for o in outputs if o.size == len(rois) * 478 * 3)
         logits = next(o for o in outputs if o.size == len(rois) and o.ndim == 4)
