@@ -166,7 +166,7 @@ def test_a_face_that_leaves_and_comes_back_keeps_its_id(model: FaceModel, tmp_pa
 def test_ids_follow_each_face_of_a_group_after_it_moved(model: FaceModel) -> None:
     analyzer: FaceAnalyzer = model.analyzer
     image = load_image(face_media("multi_face.jpg"))
-    tracker = FaceTracker()
+    tracker = FaceTracker(model.embedder)
     before = analyzer.read(image)
     ids_before = tracker.assign(image, 0.0, before)
     moved = np.roll(image, 150, axis=1)

@@ -281,7 +281,7 @@ class StreamSession:
             )
             ids = ["unknown"] * len(faces)
             if config.identify_faces:
-                self._faces = self._faces or FaceTracker()
+                self._faces = self._faces or FaceTracker(model.embedder)
                 ids = self._faces.assign(image, float(self._frames_seen), faces)
             self._frames_seen += 1
             for face_id, face in zip(ids, faces, strict=True):

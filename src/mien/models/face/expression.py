@@ -10,7 +10,6 @@ softer). Both call most posed anger "sad" and most posed disgust "neutral" or "s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mien.models.face.tfjs import conv2d, load_shard, relu, taps
 from mien.models.tflite import TFLiteModel
 from mien.settings import Settings
 from mien.weights import fetch
@@ -74,45 +74,14 @@ def _square_crops(source: Image.Image, boxes: Sequence[Box], crop: _Crop) -> np.
     return np.stack(crops)
 
 
-def _same_pad(x: np.ndarray, stride: int) -> np.ndarray:
-    """Zero-pad H and W as TensorFlow's 'same' does for a 3x3 kernel (extra pixel at the end)."""
-    pads = []
-    for n in x.shape[1:3]:
-        total = max((-(-n // stride) - 1) * stride + 3 - n, 0)
-        pads.append((total // 2, total - total // 2))
-    return np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
-
-
-def _taps(x: np.ndarray, stride: int) -> list[np.ndarray]:
-    """The nine shifted views a 3x3 'same' convolution reads, in kernel (row, column) order."""
-    padded = _same_pad(x, stride)
-    rows = (-(-x.shape[1] // stride) - 1) * stride + 1  # the span of output rows, in input rows
-    cols = (-(-x.shape[2] // stride) - 1) * stride + 1
-    return [
-        padded[:, i : i + rows : stride, j : j + cols : stride] for i in range(3) for j in range(3)
-    ]
-
-
-def _conv(x: np.ndarray, filters: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
-    """A full 3x3 convolution, as one matmul over the nine taps."""
-    patches = np.concatenate(_taps(x, stride), axis=-1)
-    out: np.ndarray = patches @ filters.reshape(-1, filters.shape[-1]) + bias
-    return out
-
-
 def _separable(x: np.ndarray, params: dict[str, np.ndarray], stride: int) -> np.ndarray:
     """Depthwise 3x3 then pointwise 1x1, plus bias (``tf.separableConv2d``)."""
     kernel = params["depthwise_filter"][..., 0].reshape(9, -1)
-    taps = _taps(x, stride)
-    depthwise = taps[0] * kernel[0]
-    for tap, k in zip(taps[1:], kernel[1:], strict=True):
+    views = taps(x, 3, stride, "same")
+    depthwise = views[0] * kernel[0]
+    for tap, k in zip(views[1:], kernel[1:], strict=True):
         depthwise += tap * k
     out: np.ndarray = depthwise @ params["pointwise_filter"][0, 0] + params["bias"]
-    return out
-
-
-def _relu(x: np.ndarray) -> np.ndarray:
-    out: np.ndarray = np.maximum(x, 0)
     return out
 
 
@@ -126,36 +95,22 @@ class FaceExpressionNet:
     """face-api's FaceExpressionNet in numpy, on (n, 112, 112, 3) RGB crops."""
 
     def __init__(self, weights: Path, manifest: Path) -> None:
-        """Dequantise the TF.js shard described by ``manifest`` (value = q * scale + min)."""
-        data = weights.read_bytes()
-        self._params: dict[str, np.ndarray] = {}
-        offset = 0
-        for group in json.loads(manifest.read_text()):
-            for spec in group["weights"]:
-                count = int(np.prod(spec["shape"]))
-                quant = spec.get("quantization")
-                if quant:
-                    q = np.frombuffer(data, np.uint8, count, offset)
-                    value = q * float(quant["scale"]) + float(quant["min"])
-                    offset += count
-                else:
-                    value = np.frombuffer(data, np.float32, count, offset)
-                    offset += 4 * count
-                self._params[spec["name"]] = value.astype(np.float32).reshape(spec["shape"])
+        """Load the TF.js shard described by ``manifest``."""
+        self._params = load_shard(weights, manifest)
 
     def _block(self, x: np.ndarray, name: str, first: bool) -> np.ndarray:
         """One dense block: a stride-2 conv, then three separable convs summed densely."""
         p = self._params
         if first:
-            out1 = _conv(x, p[f"{name}/conv0/filters"], p[f"{name}/conv0/bias"], 2)
+            out1 = conv2d(x, p[f"{name}/conv0/filters"], 2, "same") + p[f"{name}/conv0/bias"]
         else:
             out1 = _separable(x, self._layer(name, 0), 2)
-        out1 = _relu(out1)
+        out1 = relu(out1)
         total = out1
         for i in (1, 2, 3):
-            out = _separable(total if i == 1 else _relu(total), self._layer(name, i), 1)
+            out = _separable(total if i == 1 else relu(total), self._layer(name, i), 1)
             total = total + out
-        return _relu(total)
+        return relu(total)
 
     def _layer(self, block: str, i: int) -> dict[str, np.ndarray]:
         prefix = f"{block}/conv{i}/"

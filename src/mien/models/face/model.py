@@ -9,6 +9,7 @@ to the file's output folder, which the job puts into its artifacts zip.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from mien.media import MediaItem, MediaKind
 from mien.media.image import load_image
 from mien.media.video import iter_frames
 from mien.models.face.analyzer import FaceAnalyzer, FaceReading
+from mien.models.face.identity import FaceEmbedder
 from mien.models.face.tracking import FaceTracker
 from mien.schemas import (
     BoundingBox,
@@ -48,14 +50,20 @@ class FaceModel:
 
     def __init__(self, settings: Settings) -> None:
         """Load the face stages once per process."""
+        self.settings = settings
         self.analyzer = FaceAnalyzer(settings)
+
+    @cached_property
+    def embedder(self) -> FaceEmbedder:
+        """The identity net, loaded on the first request that identifies faces."""
+        return FaceEmbedder(self.settings)
 
     def predict_file(
         self, item: MediaItem, request: InferenceRequest, outputs: Path | None = None
     ) -> ModelBlock:
         """Predict on every sampled frame of an image or video."""
         config = (request.models.face if request.models else None) or Face()
-        tracker = FaceTracker() if config.identify_faces else None
+        tracker = FaceTracker(self.embedder) if config.identify_faces else None
         groups: dict[str, list[FacePrediction]] = {}
         for index, time_s, image in frames_of(item, config.fps_pred):
             faces = self.analyzer.read(
