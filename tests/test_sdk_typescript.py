@@ -20,6 +20,7 @@ from mien.taxonomy import EMOTIONS_48, EMOTIONS_53
 from tests.conftest import make_settings, running
 from tests.face_media import face_media
 from tests.helpers import zip_bytes
+from tests.voice_media import voice_media
 
 HERE = Path(__file__).parent / "ts_sdk"
 SDK_VERSION: str = json.loads((HERE / "package.json").read_text())["dependencies"]["hume"]
@@ -86,6 +87,7 @@ def observed(sdk_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
         )
     )
     (work / "face.jpg").write_bytes(face_media("happy.jpg").read_bytes())
+    (work / "speech.wav").write_bytes(voice_media("jfk.wav").read_bytes())
     with running(make_settings(work / "home", api_keys=[API_KEY])) as url:
         run = subprocess.run(
             ["node", str(sdk_dir / "run.mjs"), url, API_KEY, str(work)],
@@ -131,6 +133,13 @@ def test_batch_face_job_with_the_ts_sdk(observed: dict[str, Any]) -> None:
     assert set(job["box"]) == {"x", "y", "w", "h"}
     assert job["names"] == list(EMOTIONS_48) and job["top"] in {"Joy", "Amusement"}
     assert "AU12 Lip Corner Puller" in job["facs"]
+
+
+def test_batch_voice_job_with_the_ts_sdk(observed: dict[str, Any]) -> None:
+    job = _part(observed, "voiceJob")
+    assert job["language"] == "en" and job["text"].startswith("And so my fellow Americans")
+    assert 0 <= job["time"]["begin"] < job["time"]["end"] <= 11.1
+    assert job["names"] == list(EMOTIONS_48) and job["bursts"] == 0
 
 
 def test_refusals_reach_the_ts_sdk_as_hume_errors(observed: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 // Drives a mien server with the official Hume TypeScript SDK, used as a user would, pointed at
 // the server only through its environment URLs. Prints one JSON object of what it observed, with
 // any SDK exception under `errors` so one failing step does not hide the others.
-// Usage: node run.mjs <server base url> <API key> <folder holding note.txt, more.zip, face.jpg>
+// Usage: node run.mjs <server base url> <API key> <folder with note.txt, more.zip, face.jpg, speech.wav>
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -106,6 +106,24 @@ await step("faceJob", async () => {
     names: emotionNames(face),
     top: topEmotion(face),
     facs: face.facs.map((f) => f.name),
+  };
+});
+
+await step("voiceJob", async () => {
+  const job = await batch.startInferenceJobFromLocalFile({
+    file: [fs.createReadStream(path.join(workdir, "speech.wav"))],
+    json: { models: { prosody: { granularity: "sentence" }, burst: {} } },
+  });
+  await job.awaitCompletion(120);
+  const predictions = await batch.getJobPredictions(job.jobId);
+  const models = predictions[0].results.predictions[0].models;
+  const sentence = models.prosody.groupedPredictions[0].predictions[0];
+  return {
+    language: models.prosody.metadata.detectedLanguage,
+    text: sentence.text,
+    time: sentence.time,
+    names: emotionNames(sentence),
+    bursts: models.burst.groupedPredictions.length,
   };
 });
 
