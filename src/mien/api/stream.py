@@ -273,12 +273,7 @@ class StreamSession:
         batch_config = Face.model_validate(config.model_dump())
         predictions = []
         for frame, time_s, image in frames_of(item, config.fps_pred):
-            faces = model.analyzer.read(
-                image,
-                prob_threshold=config.prob_threshold,
-                min_face_size=config.min_face_size,
-                details=config.facs is not None or config.descriptions is not None,
-            )
+            faces = model.read(image, batch_config)
             ids = ["unknown"] * len(faces)
             if config.identify_faces:
                 self._faces = self._faces or FaceTracker(model.embedder)

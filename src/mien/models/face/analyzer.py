@@ -91,11 +91,13 @@ class FaceAnalyzer:
             return []
         with self._timed("mesh"):
             meshes = self.mesher.mesh(image, detections)
+        scored = [
+            (face_prob(d.prob, m.presence), m) for d, m in zip(detections, meshes, strict=True)
+        ]
         kept = [
-            (face_prob(d.prob, m.presence), m)
-            for d, m in zip(detections, meshes, strict=True)
-            if face_prob(d.prob, m.presence) >= prob_threshold
-            and min(m.box[2], m.box[3]) >= min_face_size
+            (prob, m)
+            for prob, m in scored
+            if prob >= prob_threshold and min(m.box[2], m.box[3]) >= min_face_size
         ]
         if not kept:
             return []

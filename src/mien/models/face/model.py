@@ -66,12 +66,7 @@ class FaceModel:
         tracker = FaceTracker(self.embedder) if config.identify_faces else None
         groups: dict[str, list[FacePrediction]] = {}
         for index, time_s, image in frames_of(item, config.fps_pred):
-            faces = self.analyzer.read(
-                image,
-                prob_threshold=config.prob_threshold,
-                min_face_size=config.min_face_size,
-                details=config.facs is not None or config.descriptions is not None,
-            )
+            faces = self.read(image, config)
             ids = tracker.assign(image, time_s, faces) if tracker else ["unknown"] * len(faces)
             for face_id, face in zip(ids, faces, strict=True):
                 groups.setdefault(face_id, []).append(self.prediction(face, index, time_s, config))
@@ -80,6 +75,15 @@ class FaceModel:
         return ModelBlock(
             metadata=None,
             grouped_predictions=[Group(id=k, predictions=list(v)) for k, v in groups.items()],
+        )
+
+    def read(self, image: np.ndarray, config: Face) -> list[FaceReading]:
+        """The faces of one frame that pass ``config``'s thresholds; hands only for FACS."""
+        return self.analyzer.read(
+            image,
+            prob_threshold=config.prob_threshold,
+            min_face_size=config.min_face_size,
+            details=config.facs is not None or config.descriptions is not None,
         )
 
     def prediction(
