@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,6 +27,7 @@ from mien.models.voice.speakers import (
     SpeakerEncoder,
     SpeakerTurn,
     assign_speakers,
+    diarize,
     plan_windows,
     speaker_at,
 )
@@ -104,8 +106,6 @@ class SpeechAnalyzer:
         """Load the audio-event model now; transcription and speakers on first use."""
         self.settings = settings
         self.events = AudioEvents(settings)
-        self._transcribers: dict[str, Transcriber] = {}
-        self._speakers: SpeakerEncoder | None = None
         self._lock = threading.Lock()
         self._last: tuple[tuple[object, ...], SpeechAnalysis] | None = None
 
@@ -133,12 +133,10 @@ class SpeechAnalyzer:
         """The same analysis of samples already in memory (a streamed payload)."""
         analysis = _measure([audio], self.events)
         if transcription is not None:
-            transcript = self._transcriber().transcribe(audio, transcription.language)
+            transcript = self._transcriber.transcribe(audio, transcription.language)
             _attach(analysis, transcript, transcription.confidence_threshold)
         if speakers and analysis.speech:
-            plan = plan_windows(analysis.speech, analysis.duration_s)
-            measured = self._encoder().measure(audio, plan.windows, plan.stretches)
-            analysis.turns = assign_speakers(plan, *measured)
+            analysis.turns = diarize(self._encoder, audio, analysis.speech)
         _assign_speakers(analysis)
         return analysis
 
@@ -147,7 +145,7 @@ class SpeechAnalyzer:
     ) -> SpeechAnalysis:
         analysis = _measure((chunk.samples for chunk in iter_audio(path, CHUNK_S)), self.events)
         if transcription is not None:
-            transcript = self._transcriber().transcribe_file(path, transcription.language)
+            transcript = self._transcriber.transcribe_file(path, transcription.language)
             _attach(analysis, transcript, transcription.confidence_threshold)
         if speakers and analysis.speech:
             analysis.turns = self._turns(path, analysis)
@@ -160,7 +158,7 @@ class SpeechAnalyzer:
         Each chunk is measured together with the end of the one before, so a window that
         straddles a chunk boundary is heard whole.
         """
-        encoder = self._encoder()
+        encoder = self._encoder
         plan = plan_windows(analysis.speech, analysis.duration_s)
         embeddings = np.zeros((len(plan.windows), 256), np.float32)
         reliable = np.zeros(len(plan.windows), bool)
@@ -186,16 +184,13 @@ class SpeechAnalyzer:
             carry = audio[-round(_CARRY_S * SAMPLE_RATE_HZ) :]
         return assign_speakers(plan, embeddings, reliable)
 
+    @cached_property
     def _transcriber(self) -> Transcriber:
-        name = self.settings.whisper_model
-        if name not in self._transcribers:
-            self._transcribers[name] = Transcriber(self.settings, name)
-        return self._transcribers[name]
+        return Transcriber(self.settings)
 
+    @cached_property
     def _encoder(self) -> SpeakerEncoder:
-        if self._speakers is None:
-            self._speakers = SpeakerEncoder(self.settings)
-        return self._speakers
+        return SpeakerEncoder(self.settings)
 
 
 def _measure(chunks: Iterable[np.ndarray], events: AudioEvents) -> SpeechAnalysis:
