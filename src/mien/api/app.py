@@ -17,6 +17,7 @@ from mien.api.routes import batch, health
 from mien.jobs.executor import Executor, LocalExecutor
 from mien.jobs.store import JobStore
 from mien.settings import Settings
+from mien.web import mount_web
 
 __all__ = ["create_app"]
 
@@ -67,5 +68,6 @@ def create_app(
     app.include_router(health.router)
     app.include_router(batch.router, dependencies=[Depends(require_api_key)])
     app.include_router(stream.router)
+    mount_web(app)
     add_error_handlers(app)
     return app

@@ -1,0 +1,114 @@
+// One job: its state (polled until it ends), downloads, and the results of every file.
+
+import { api } from "./api.js";
+import { bars } from "./charts.js";
+import { download, h, notice, replace, when } from "./dom.js";
+import { imageView } from "./faceview.js";
+import { localFile, localText } from "./local.js";
+import { mediaView } from "./mediaview.js";
+import { entities, shadedText } from "./textview.js";
+
+const POLL_MS = 1000; // the TypeScript SDK's awaitCompletion polls once a second too
+
+export function jobView(jobId) {
+  const state = h("div", { class: "job-state", "aria-live": "polite" }, notice("Loading…"));
+  const results = h("div", { class: "results" });
+  const el = h("section", { class: "job" }, h("h2", {}, "Job ", h("code", {}, jobId)), state, results);
+  let stopped = false;
+  el.addEventListener("mien:leave", () => (stopped = true));
+
+  async function poll() {
+    if (stopped) return;
+    let job;
+    try {
+      job = await api.getJob(jobId);
+    } catch (error) {
+      replace(state, notice(error.message, "error"));
+      return;
+    }
+    replace(state, jobState(job));
+    if (job.state.status === "COMPLETED") {
+      state.append(downloads(jobId));
+      try {
+        replace(results, ...(await api.predictions(jobId)).map((source) => sourceView(jobId, source)));
+      } catch (error) {
+        replace(results, notice(error.message, "error"));
+      }
+    } else if (job.state.status !== "FAILED") {
+      setTimeout(poll, POLL_MS);
+    }
+  }
+  poll();
+  return el;
+}
+
+function jobState(job) {
+  const s = job.state;
+  const duration = s.ended_timestamp_ms && s.started_timestamp_ms ? ` in ${((s.ended_timestamp_ms - s.started_timestamp_ms) / 1000).toFixed(1)} s` : "";
+  return h(
+    "div",
+    {},
+    h("p", {}, h("span", { class: `status ${s.status.toLowerCase()}`, dataset: { status: s.status } }, s.status), ` created ${when(s.created_timestamp_ms)}${duration}`),
+    s.status === "COMPLETED" ? h("p", {}, `${s.num_predictions} predictions, ${s.num_errors} errors`) : null,
+    s.status === "FAILED" ? notice(s.message || "The job failed.", "error") : null,
+  );
+}
+
+function downloads(jobId) {
+  const fail = (error) => alert(error.message);
+  return h(
+    "p",
+    { class: "downloads" },
+    h("button", { type: "button", onclick: () => api.predictions(jobId).then((p) => download(new Blob([JSON.stringify(p, null, 2)], { type: "application/json" }), `${jobId}-predictions.json`), fail) }, "Download predictions (JSON)"),
+    h("button", { type: "button", onclick: () => api.artifacts(jobId).then((zip) => download(zip, `${jobId}-artifacts.zip`), fail) }, "Download artifacts (zip)"),
+  );
+}
+
+function sourceName(source) {
+  if (source.type === "url") return source.url;
+  if (source.type === "file") return source.filename || source.md5sum;
+  return "Text";
+}
+
+/** One entry of the predictions: a source (file, URL or the texts), its results and errors. */
+function sourceView(jobId, { source, results, error }) {
+  const predictions = results?.predictions ?? [];
+  const errors = results?.errors ?? [];
+  return h(
+    "section",
+    { class: "source" },
+    h("h3", {}, sourceName(source)),
+    error ? notice(error, "error") : null,
+    errors.map((e) => notice(`${e.file}: ${e.message}`, "error")),
+    predictions.map((p) => {
+      const file = source.type === "file" && p.file === source.filename ? localFile(jobId, p.file) : null;
+      const textIndex = source.type === "text" ? Number(p.file.replace(/^text_/, "")) : -1;
+      return h(
+        "article",
+        { class: "file", dataset: { fileType: p.file_type || "" } },
+        predictions.length > 1 || p.file !== source.filename ? h("h4", { class: "file-name" }, p.file) : null,
+        fileView(p, file, textIndex >= 0 ? localText(jobId, textIndex) : null),
+      );
+    }),
+  );
+}
+
+/** The view that suits a file: a photo, a timeline, or shaded text. */
+function fileView(prediction, file, original) {
+  const models = prediction.models;
+  const timedFile = ["video", "video_no_audio", "audio"].includes(prediction.file_type) || models.prosody || models.burst || models.language?.grouped_predictions.some((g) => g.predictions.some((p) => p.time));
+  if (prediction.file_type === "image" && models.face) return imageView(models.face, file);
+  if (timedFile) return mediaView(models, file, { original });
+  if (models.language) {
+    return h(
+      "div",
+      {},
+      shadedText(models.language, { original }).el,
+      models.ner ? h("section", {}, h("h4", {}, "Named entities"), entities(models.ner)) : null,
+    );
+  }
+  if (models.facemesh) {
+    return h("div", {}, models.facemesh.grouped_predictions.flatMap((g) => g.predictions.map((p, i) => h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5 })))));
+  }
+  return h("p", { class: "hint" }, "No predictions for this file.");
+}

@@ -1,0 +1,174 @@
+// Video and audio: the player, a timeline of the top dimensions (faces, voice), bursts and words
+// on tracks, faces outlined on the current frame, and what is expressed right now.
+
+import { Timeline, bars, legend } from "./charts.js";
+import { clock, h, replace } from "./dom.js";
+import { FaceOverlay, faceCard, faceLabel, noMedia } from "./faceview.js";
+import { ColourMap, leaders, mean, top, valueOf } from "./scores.js";
+import { entities, shadedText } from "./textview.js";
+
+const LINES = 5; // dimensions drawn per chart
+
+/** Face predictions grouped by sampled frame time: [{time, faces}] in time order. */
+function faceFrames(block) {
+  const byTime = new Map();
+  for (const group of block.grouped_predictions) {
+    for (const p of group.predictions) {
+      if (!byTime.has(p.time)) byTime.set(p.time, []);
+      byTime.get(p.time).push({ ...p, id: group.id });
+    }
+  }
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([time, faces]) => ({ time, faces }));
+}
+
+/** Runs of [t, value] for `name`, broken where no face was seen for longer than a few samples. */
+function faceRuns(frames, name) {
+  const steps = frames.slice(1).map((f, i) => f.time - frames[i].time);
+  const gap = 3 * (steps.sort((a, b) => a - b)[Math.floor(steps.length / 2)] || 1);
+  const runs = [];
+  let last = -Infinity;
+  for (const frame of frames) {
+    if (frame.time - last > gap) runs.push([]);
+    runs[runs.length - 1].push([frame.time, mean(frame.faces.map((f) => f.emotions)).find((s) => s.name === name).score]);
+    last = frame.time;
+  }
+  return runs;
+}
+
+/** Timed predictions (prosody, bursts) of every group, in time order. */
+function timed(block) {
+  return block.grouped_predictions
+    .flatMap((g) => g.predictions.map((p) => ({ ...p, speaker: g.id })))
+    .sort((a, b) => a.time.begin - b.time.begin);
+}
+
+/** The frame nearest before `t`, if it is no older than `maxAge` seconds. */
+function frameAt(frames, t, maxAge) {
+  let found = null;
+  for (const frame of frames) {
+    if (frame.time <= t + 1e-3) found = frame;
+    else break;
+  }
+  return found && t - found.time <= maxAge ? found : null;
+}
+
+export function mediaView(models, file, { original = null } = {}) {
+  const rows = [];
+  const face = models.face ? faceFrames(models.face) : [];
+  const prosody = models.prosody ? timed(models.prosody) : [];
+  const bursts = models.burst ? timed(models.burst) : [];
+  const words = models.language ? timed({ grouped_predictions: models.language.grouped_predictions.map((g) => ({ ...g, predictions: g.predictions.filter((p) => p.time) })) }) : [];
+  const ends = [
+    ...face.map((f) => f.time),
+    ...prosody.map((p) => p.time.end),
+    ...bursts.map((b) => b.time.end),
+    ...words.map((w) => w.time.end),
+  ];
+  const legends = [];
+  if (face.length) {
+    const colours = new ColourMap();
+    const names = leaders(face.flatMap((f) => f.faces.map((p) => p.emotions)), LINES);
+    rows.push({ label: "Face", colours, series: names.map((name) => ({ name, runs: faceRuns(face, name) })) });
+    legends.push(h("div", {}, h("h5", {}, "Face"), legend(names, colours)));
+  }
+  if (prosody.length) {
+    const colours = new ColourMap();
+    const names = leaders(prosody.map((p) => p.emotions), LINES);
+    const series = names.map((name) => ({
+      name,
+      runs: prosody.map((p) => [[p.time.begin, valueOf(p.emotions, name)], [p.time.end, valueOf(p.emotions, name)]]),
+    }));
+    rows.push({ label: "Voice (prosody)", colours, series });
+    legends.push(h("div", {}, h("h5", {}, "Voice (prosody)"), legend(names, colours)));
+  }
+  if (models.burst) {
+    rows.push({
+      label: "Vocal bursts",
+      kind: "burst",
+      items: bursts.map((b) => {
+        const type = b.descriptions?.length ? top(b.descriptions, 1)[0].name : "burst";
+        return { begin: b.time.begin, end: b.time.end, label: type, title: `${type}: ${top(b.emotions, 3).map((s) => s.name).join(", ")}` };
+      }),
+    });
+  }
+  const wordItems = words.length ? words : prosody.filter((p) => p.text);
+  if (wordItems.length) {
+    rows.push({ label: "Words", kind: "word", items: wordItems.map((w) => ({ begin: w.time.begin, end: w.time.end, label: w.text })) });
+  }
+  if (!rows.length) return h("p", { class: "hint" }, "No timed predictions in this file.");
+
+  const player = file ? h(file.type.startsWith("audio") ? "audio" : "video", { src: URL.createObjectURL(file), controls: true, preload: "metadata" }) : null;
+  const overlay = new FaceOverlay();
+  const now = h("div", { class: "now", "aria-live": "off" });
+  const timeline = new Timeline({
+    duration: Math.max(...ends, 0.1) + 0.2,
+    rows,
+    onSeek: (t) => {
+      if (player) player.currentTime = t;
+      show(t);
+    },
+  });
+  const maxAge = face.length > 1 ? 2 * (face[face.length - 1].time - face[0].time) / (face.length - 1) : 1;
+  let transcript = null;
+  let lastFrame;
+  let shownKey = null;
+
+  function show(t) {
+    timeline.setTime(t);
+    const frame = frameAt(face, t, maxAge);
+    if (frame !== lastFrame && player && player.videoWidth) {
+      overlay.draw(frame ? frame.faces.map((p, i) => ({ box: p.box, label: faceLabel(p, i) })) : [], player.videoWidth, player.videoHeight);
+    }
+    const segment = prosody.find((p) => p.time.begin <= t && t < p.time.end);
+    const burst = bursts.find((b) => b.time.begin <= t && t < b.time.end);
+    const key = [frame?.time, segment?.time.begin, burst?.time.begin].join();
+    if (key !== shownKey) {
+      shownKey = key;
+      replace(
+        now,
+        h("h4", {}, "Now"),
+        frame ? h("p", { class: "meta" }, `Faces of the frame at ${clock(frame.time)}`) : null,
+        face.length ? h("div", {}, h("h5", {}, "Face"), frame ? frame.faces.map((p, i) => faceCard(p, i, p.id)) : h("p", { class: "hint" }, "No face here.")) : null,
+        prosody.length ? h("div", {}, h("h5", {}, "Voice"), segment ? bars(segment.emotions, { n: 5, label: "Voice now" }) : h("p", { class: "hint" }, "No speech here.")) : null,
+        burst ? h("div", {}, h("h5", {}, "Burst"), bars(burst.emotions, { n: 3, label: "Burst now" })) : null,
+      );
+    }
+    lastFrame = frame;
+    if (transcript) {
+      for (const span of transcript.spans) {
+        const time = span.prediction.time;
+        span.classList.toggle("current", Boolean(time && time.begin <= t && t < time.end));
+      }
+    }
+  }
+
+  if (models.language) {
+    transcript = shadedText(models.language, {
+      original,
+      onSelect: (p) => p.time && timeline.seek(p.time.begin),
+    });
+  }
+  if (player) {
+    const follow = () => {
+      show(player.currentTime);
+      if (!player.paused) requestAnimationFrame(follow);
+    };
+    player.addEventListener("play", follow);
+    player.addEventListener("seeked", follow);
+    player.addEventListener("loadedmetadata", () => show(player.currentTime));
+  }
+  show(0);
+  return h(
+    "div",
+    { class: "media-view" },
+    h(
+      "div",
+      { class: "media-top" },
+      player ? h("div", { class: "stage" }, player, player.tagName === "VIDEO" ? overlay.el : null) : noMedia("recording"),
+      now,
+    ),
+    h("div", { class: "timeline-box" }, timeline.svg, h("div", { class: "legends" }, legends)),
+    transcript ? h("section", {}, h("h4", {}, "Transcript"), transcript.el) : null,
+    models.ner ? h("section", {}, h("h4", {}, "Named entities"), entities(models.ner)) : null,
+  );
+}
