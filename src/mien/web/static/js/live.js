@@ -4,7 +4,7 @@
 import { StreamSocket } from "./api.js";
 import { RollingChart, bars } from "./charts.js";
 import { h, notice, replace } from "./dom.js";
-import { FaceOverlay } from "./faceview.js";
+import { FaceOverlay, faceLabel } from "./faceview.js";
 import { ColourMap, mean } from "./scores.js";
 import { SAMPLE_RATE_HZ, base64, resample, wavBytes } from "./wav.js";
 
@@ -185,7 +185,7 @@ function showFaces(block, { video, overlay, facePanel, faceChart, t }) {
   const faces = block?.predictions ?? [];
   const scale = video.videoWidth / Math.round(video.videoWidth * Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight)));
   overlay.draw(
-    faces.map((f, i) => ({ box: { x: f.bbox.x * scale, y: f.bbox.y * scale, w: f.bbox.w * scale, h: f.bbox.h * scale }, label: `${i + 1}` })),
+    faces.map((f, i) => ({ box: { x: f.bbox.x * scale, y: f.bbox.y * scale, w: f.bbox.w * scale, h: f.bbox.h * scale }, label: faceLabel(f, i) })),
     video.videoWidth,
     video.videoHeight,
   );

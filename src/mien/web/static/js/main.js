@@ -43,7 +43,8 @@ keyForm.addEventListener("submit", (event) => {
     return;
   }
   apiKey.set(keyForm.elements.key.value);
-  render();
+  api.listJobs(1).catch(() => {}); // a 401 here opens the key dialog before anything else
+render();
 });
 document.getElementById("key-button").addEventListener("click", askForKey);
 window.addEventListener("mien:unauthorized", askForKey);
@@ -53,4 +54,5 @@ api.health().then(
   (health) => replace(document.getElementById("version"), h("span", {}, `mien ${health.version}`)),
   () => {},
 );
+api.listJobs(1).catch(() => {}); // a 401 here opens the key dialog before anything else
 render();

@@ -142,7 +142,8 @@ export function mediaView(models, file, { original = null } = {}) {
     }
   }
 
-  if (models.language) {
+  const said = (block) => block?.grouped_predictions.some((g) => g.predictions.length);
+  if (said(models.language)) {
     transcript = shadedText(models.language, {
       original,
       onSelect: (p) => p.time && timeline.seek(p.time.begin),
@@ -167,8 +168,8 @@ export function mediaView(models, file, { original = null } = {}) {
       player ? h("div", { class: "stage" }, player, player.tagName === "VIDEO" ? overlay.el : null) : noMedia("recording"),
       now,
     ),
-    h("div", { class: "timeline-box" }, timeline.svg, h("div", { class: "legends" }, legends)),
+    h("div", { class: "timeline-box" }, timeline.el, h("div", { class: "legends" }, legends)),
     transcript ? h("section", {}, h("h4", {}, "Transcript"), transcript.el) : null,
-    models.ner ? h("section", {}, h("h4", {}, "Named entities"), entities(models.ner)) : null,
+    said(models.ner) ? h("section", {}, h("h4", {}, "Named entities"), entities(models.ner)) : null,
   );
 }
