@@ -15,7 +15,11 @@ export function bars(scores, { n = scores.length, max = 1, label = "" } = {}) {
         "li",
         { dataset: { name: s.name } },
         h("span", { class: "name" }, s.name),
-        h("span", { class: "bar", "aria-hidden": "true" }, h("span", { style: { width: `${(100 * s.score) / scale}%` } })),
+        h(
+          "span",
+          { class: "bar", "aria-hidden": "true" },
+          h("span", { style: { width: `${(100 * s.score) / scale}%` } }),
+        ),
         h("span", { class: "value" }, score(s.score)),
       ),
     ),
@@ -24,7 +28,12 @@ export function bars(scores, { n = scores.length, max = 1, label = "" } = {}) {
 
 /** Every score, behind a disclosure: "all 48/53 scores on demand". */
 export function allScores(scores, what = "scores") {
-  return h("details", { class: "all-scores" }, h("summary", {}, `All ${scores.length} ${what}`), bars(sorted(scores)));
+  return h(
+    "details",
+    { class: "all-scores" },
+    h("summary", {}, `All ${scores.length} ${what}`),
+    bars(sorted(scores)),
+  );
 }
 
 /** A legend for series drawn with ColourMap colours and dashes. */
@@ -40,7 +49,12 @@ export function legend(names, colours) {
           "svg",
           { width: 28, height: 10, "aria-hidden": "true" },
           h("line", {
-            x1: 0, y1: 5, x2: 28, y2: 5, stroke: colours.colour(name), "stroke-width": 3,
+            x1: 0,
+            y1: 5,
+            x2: 28,
+            y2: 5,
+            stroke: colours.colour(name),
+            "stroke-width": 3,
             "stroke-dasharray": colours.dash(name) || null,
           }),
         ),
@@ -68,11 +82,22 @@ function linePlot(series, colours, t0, t1, label) {
   const y = (v) => LINE_HEIGHT - 4 - (v / max) * (LINE_HEIGHT - 12);
   return h(
     "svg",
-    { class: "plot", viewBox: `0 0 ${WIDTH} ${LINE_HEIGHT}`, preserveAspectRatio: "none", role: "img", "aria-label": label },
+    {
+      class: "plot",
+      viewBox: `0 0 ${WIDTH} ${LINE_HEIGHT}`,
+      preserveAspectRatio: "none",
+      role: "img",
+      "aria-label": label,
+    },
     series.map((s) =>
       h("path", {
-        d: pathData(s.runs, x, y), fill: "none", stroke: colours.colour(s.name), "stroke-width": 2.5,
-        "stroke-dasharray": colours.dash(s.name) || null, "vector-effect": "non-scaling-stroke", dataset: { name: s.name },
+        d: pathData(s.runs, x, y),
+        fill: "none",
+        stroke: colours.colour(s.name),
+        "stroke-width": 2.5,
+        "stroke-dasharray": colours.dash(s.name) || null,
+        "vector-effect": "non-scaling-stroke",
+        dataset: { name: s.name },
       }),
     ),
   );
@@ -119,7 +144,14 @@ export class Timeline {
             row.items.map((item) => {
               const el = h(
                 "span",
-                { class: "item", title: item.title || item.label, style: { left: percent(item.begin, this.duration), width: percent(item.end - item.begin, this.duration) } },
+                {
+                  class: "item",
+                  title: item.title || item.label,
+                  style: {
+                    left: percent(item.begin, this.duration),
+                    width: percent(item.end - item.begin, this.duration),
+                  },
+                },
                 item.label,
               );
               this.items.push({ ...item, el });
@@ -164,7 +196,10 @@ export class RollingChart {
     this.samples.push([t, scores]);
     while (this.samples[0][0] < t - this.spanS) this.samples.shift();
     const names = top(scores, this.lines).map((s) => s.name);
-    const series = names.map((name) => ({ name, runs: [this.samples.map(([at, s]) => [at, valueOf(s, name)])] }));
+    const series = names.map((name) => ({
+      name,
+      runs: [this.samples.map(([at, s]) => [at, valueOf(s, name)])],
+    }));
     this.plot.replaceChildren(linePlot(series, this.colours, t - this.spanS, t, this.label));
     this.legend.replaceChildren(legend(names, this.colours));
   }

@@ -50,9 +50,16 @@ export function faceCard(prediction, index, id = "unknown") {
     h("h4", {}, title, h("small", {}, ` prob ${prediction.prob.toFixed(3)}`)),
     bars(prediction.emotions, { n: 5, label: "Top expressions" }),
     prediction.descriptions
-      ? h("div", {}, h("h5", {}, "Descriptions"), bars(prediction.descriptions, { n: 3, label: "Top descriptions" }))
+      ? h(
+          "div",
+          {},
+          h("h5", {}, "Descriptions"),
+          bars(prediction.descriptions, { n: 3, label: "Top descriptions" }),
+        )
       : null,
-    prediction.facs ? h("div", {}, h("h5", {}, "FACS"), bars(prediction.facs, { n: 5, label: "Top action units" })) : null,
+    prediction.facs
+      ? h("div", {}, h("h5", {}, "FACS"), bars(prediction.facs, { n: 5, label: "Top action units" }))
+      : null,
     allScores(prediction.emotions),
     prediction.descriptions ? allScores(prediction.descriptions, "descriptions") : null,
     prediction.facs ? allScores(prediction.facs, "FACS items") : null,
@@ -88,5 +95,9 @@ export function imageView(block, file) {
 }
 
 export function noMedia(what) {
-  return h("p", { class: "hint" }, `The ${what} is not shown: the API does not return inputs, and this page did not send it.`);
+  return h(
+    "p",
+    { class: "hint" },
+    `The ${what} is not shown: the API does not return inputs, and this page did not send it.`,
+  );
 }

@@ -44,23 +44,56 @@ export function jobView(jobId) {
 
 function jobState(job) {
   const s = job.state;
-  const duration = s.ended_timestamp_ms && s.started_timestamp_ms ? ` in ${((s.ended_timestamp_ms - s.started_timestamp_ms) / 1000).toFixed(1)} s` : "";
+  const seconds = (from, to) => `${((to - from) / 1000).toFixed(1)} s`;
+  let timing = "";
+  if (s.ended_timestamp_ms && s.started_timestamp_ms) {
+    timing = `, ran in ${seconds(s.started_timestamp_ms, s.ended_timestamp_ms)}`;
+  } else if (s.started_timestamp_ms) timing = `, running for ${seconds(s.started_timestamp_ms, Date.now())}`;
+  const models = Object.entries(job.request.models || {})
+    .filter(([, config]) => config !== null)
+    .map(([name]) => name);
   return h(
     "div",
     {},
-    h("p", {}, h("span", { class: `status ${s.status.toLowerCase()}`, dataset: { status: s.status } }, s.status), ` created ${when(s.created_timestamp_ms)}${duration}`),
+    h(
+      "p",
+      {},
+      h("span", { class: `status ${s.status.toLowerCase()}`, dataset: { status: s.status } }, s.status),
+      ` created ${when(s.created_timestamp_ms)}${timing}`,
+    ),
+    h("p", { class: "meta" }, `Models: ${models.length ? models.join(", ") : "all"}`),
     s.status === "COMPLETED" ? h("p", {}, `${s.num_predictions} predictions, ${s.num_errors} errors`) : null,
     s.status === "FAILED" ? notice(s.message || "The job failed.", "error") : null,
   );
 }
 
+/** Buttons that fetch with the key (a plain link could not send it) and save what they get. */
 function downloads(jobId) {
-  const fail = (error) => alert(error.message);
+  const message = h("span", { "aria-live": "polite" });
+  const saving = (fetchBlob, name) => async () => {
+    try {
+      download(await fetchBlob(), name);
+      replace(message);
+    } catch (error) {
+      replace(message, notice(error.message, "error"));
+    }
+  };
+  const predictionsJson = async () =>
+    new Blob([JSON.stringify(await api.predictions(jobId), null, 2)], { type: "application/json" });
   return h(
     "p",
     { class: "downloads" },
-    h("button", { type: "button", onclick: () => api.predictions(jobId).then((p) => download(new Blob([JSON.stringify(p, null, 2)], { type: "application/json" }), `${jobId}-predictions.json`), fail) }, "Download predictions (JSON)"),
-    h("button", { type: "button", onclick: () => api.artifacts(jobId).then((zip) => download(zip, `${jobId}-artifacts.zip`), fail) }, "Download artifacts (zip)"),
+    h(
+      "button",
+      { type: "button", onclick: saving(predictionsJson, `${jobId}-predictions.json`) },
+      "Download predictions (JSON)",
+    ),
+    h(
+      "button",
+      { type: "button", onclick: saving(() => api.artifacts(jobId), `${jobId}-artifacts.zip`) },
+      "Download artifacts (zip)",
+    ),
+    message,
   );
 }
 
@@ -96,7 +129,11 @@ function sourceView(jobId, { source, results, error }) {
 /** The view that suits a file: a photo, a timeline, or shaded text. */
 function fileView(prediction, file, original) {
   const models = prediction.models;
-  const timedFile = ["video", "video_no_audio", "audio"].includes(prediction.file_type) || models.prosody || models.burst || models.language?.grouped_predictions.some((g) => g.predictions.some((p) => p.time));
+  const timedFile =
+    ["video", "video_no_audio", "audio"].includes(prediction.file_type) ||
+    models.prosody ||
+    models.burst ||
+    models.language?.grouped_predictions.some((g) => g.predictions.some((p) => p.time));
   if (prediction.file_type === "image" && models.face) return imageView(models.face, file);
   if (timedFile) return mediaView(models, file, { original });
   if (models.language) {
@@ -108,7 +145,13 @@ function fileView(prediction, file, original) {
     );
   }
   if (models.facemesh) {
-    return h("div", {}, models.facemesh.grouped_predictions.flatMap((g) => g.predictions.map((p, i) => h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5 })))));
+    return h(
+      "div",
+      {},
+      models.facemesh.grouped_predictions.flatMap((g) =>
+        g.predictions.map((p, i) => h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5 }))),
+      ),
+    );
   }
   return h("p", { class: "hint" }, "No predictions for this file.");
 }

@@ -38,7 +38,17 @@ export function jobsView() {
       h(
         "table",
         { class: "jobs" },
-        h("thead", {}, h("tr", {}, ["Job", "State", "Created", "Inputs", "Predictions", "Errors"].map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Job", "State", "Created", "Inputs", "Predictions", "Errors"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
+          ),
+        ),
         h(
           "tbody",
           {},
@@ -51,13 +61,18 @@ export function jobsView() {
               h("td", {}, when(job.state.created_timestamp_ms)),
               h("td", { class: "inputs" }, inputs(job.request)),
               h("td", {}, job.state.num_predictions ?? "–"),
-              h("td", { title: job.state.message || null }, job.state.status === "FAILED" ? job.state.message || "failed" : (job.state.num_errors ?? "–")),
+              h(
+                "td",
+                { title: job.state.message || null },
+                job.state.status === "FAILED" ? job.state.message || "failed" : (job.state.num_errors ?? "–"),
+              ),
             ),
           ),
         ),
       ),
     );
-    if (jobs.some((j) => j.state.status === "QUEUED" || j.state.status === "IN_PROGRESS")) setTimeout(load, REFRESH_MS);
+    if (jobs.some((j) => j.state.status === "QUEUED" || j.state.status === "IN_PROGRESS"))
+      setTimeout(load, REFRESH_MS);
   }
   load();
   return el;

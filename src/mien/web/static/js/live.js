@@ -25,16 +25,37 @@ export function liveView() {
   const video = h("video", { muted: true, playsinline: true, autoplay: true });
   video.muted = true;
   const overlay = new FaceOverlay();
-  const facePanel = h("div", { class: "live-panel", id: "live-face", dataset: { updates: 0 } }, h("h3", {}, "Face"), h("p", { class: "hint" }, "Waiting for the camera…"));
-  const voicePanel = h("div", { class: "live-panel", id: "live-voice", dataset: { updates: 0 } }, h("h3", {}, "Voice"), h("p", { class: "hint" }, "Waiting for the microphone…"));
+  const facePanel = h(
+    "div",
+    { class: "live-panel", id: "live-face", dataset: { updates: 0 } },
+    h("h3", {}, "Face"),
+    h("p", { class: "hint" }, "Waiting for the camera…"),
+  );
+  const voicePanel = h(
+    "div",
+    { class: "live-panel", id: "live-voice", dataset: { updates: 0 } },
+    h("h3", {}, "Voice"),
+    h("p", { class: "hint" }, "Waiting for the microphone…"),
+  );
   const faceChart = new RollingChart({ label: "Face, last 60 s", colours: new ColourMap() });
   const voiceChart = new RollingChart({ label: "Voice, last 60 s", colours: new ColourMap() });
   const el = h(
     "section",
     { class: "live" },
     h("h2", {}, "Live"),
-    h("p", {}, "Your camera's frames and your microphone's audio go to this server's streaming API, and nowhere else."),
-    h("div", { class: "controls" }, h("label", { class: "check" }, useCamera, " camera"), h("label", { class: "check" }, useMic, " microphone"), start, stop),
+    h(
+      "p",
+      {},
+      "Your camera's frames and your microphone's audio go to this server's streaming API, and nowhere else.",
+    ),
+    h(
+      "div",
+      { class: "controls" },
+      h("label", { class: "check" }, useCamera, " camera"),
+      h("label", { class: "check" }, useMic, " microphone"),
+      start,
+      stop,
+    ),
     status,
     h("div", { class: "live-grid" }, h("div", { class: "stage" }, video, overlay.el), facePanel, voicePanel),
     h("div", { class: "live-charts" }, faceChart.el, voiceChart.el),
@@ -43,12 +64,28 @@ export function liveView() {
   let session = null;
   start.addEventListener("click", async () => {
     if (!navigator.mediaDevices?.getUserMedia) {
-      replace(status, notice("This browser offers no camera or microphone here: open the page over https or on localhost.", "error"));
+      replace(
+        status,
+        notice(
+          "This browser offers no camera or microphone here: open the page over https or on localhost.",
+          "error",
+        ),
+      );
       return;
     }
     start.disabled = true;
     try {
-      session = await startSession({ camera: useCamera.checked, microphone: useMic.checked, video, overlay, facePanel, voicePanel, faceChart, voiceChart, status });
+      session = await startSession({
+        camera: useCamera.checked,
+        microphone: useMic.checked,
+        video,
+        overlay,
+        facePanel,
+        voicePanel,
+        faceChart,
+        voiceChart,
+        status,
+      });
       stop.disabled = false;
       replace(status, notice("Streaming."));
     } catch (error) {
@@ -70,38 +107,50 @@ export function liveView() {
   return el;
 }
 
-async function startSession({ camera, microphone, video, overlay, facePanel, voicePanel, faceChart, voiceChart, status }) {
+async function startSession({
+  camera,
+  microphone,
+  video,
+  overlay,
+  facePanel,
+  voicePanel,
+  faceChart,
+  voiceChart,
+  status,
+}) {
   if (!camera && !microphone) throw new Error("choose the camera, the microphone or both");
   const media = await navigator.mediaDevices.getUserMedia({ video: camera, audio: microphone });
   const sockets = [];
-  const tasks = [];
   let running = true;
   const began = performance.now();
   const elapsedS = () => (performance.now() - began) / 1000;
   const report = (answer) => {
     if (answer.error) replace(status, notice(`${answer.code}: ${answer.error}`, "error"));
   };
+  // A loop that fails (the server went away) says so instead of dying silently.
+  const guarded = (loop) =>
+    loop().catch((error) => {
+      if (running) replace(status, notice(`Streaming stopped: ${error.message}`, "error"));
+    });
 
   if (camera) {
     video.srcObject = media;
     await video.play();
     const socket = new StreamSocket();
     sockets.push(socket);
-    tasks.push(
-      (async () => {
-        const canvas = document.createElement("canvas");
-        while (running) {
-          const data = jpegFrame(video, canvas);
-          if (data) {
-            const answer = await socket.send({ data, models: { face: {} } });
-            if (!running) break;
-            report(answer);
-            showFaces(answer.face, { video, overlay, facePanel, faceChart, t: elapsedS() });
-          }
-          await sleep(FRAME_GAP_MS);
+    guarded(async () => {
+      const canvas = document.createElement("canvas");
+      while (running) {
+        const data = jpegFrame(video, canvas);
+        if (data) {
+          const answer = await socket.send({ data, models: { face: {} } });
+          if (!running) break;
+          report(answer);
+          showFaces(answer.face, { video, overlay, facePanel, faceChart, t: elapsedS() });
         }
-      })(),
-    );
+        await sleep(FRAME_GAP_MS);
+      }
+    });
   }
 
   let audio = null;
@@ -109,19 +158,21 @@ async function startSession({ camera, microphone, video, overlay, facePanel, voi
     audio = await microphoneTap(media);
     const socket = new StreamSocket();
     sockets.push(socket);
-    tasks.push(
-      (async () => {
-        while (running) {
-          await sleep(AUDIO_CHUNK_S * 1000);
-          const samples = audio.take(AUDIO_MAX_S);
-          if (!running || samples.length < SAMPLE_RATE_HZ / 2) continue;
-          const answer = await socket.send({ data: base64(wavBytes(samples)), models: { prosody: {}, burst: {} }, stream_window_ms: WINDOW_MS });
-          if (!running) break;
-          report(answer);
-          showVoice(answer, { voicePanel, voiceChart, t: elapsedS() });
-        }
-      })(),
-    );
+    guarded(async () => {
+      while (running) {
+        await sleep(AUDIO_CHUNK_S * 1000);
+        const samples = audio.take(AUDIO_MAX_S);
+        if (!running || samples.length < SAMPLE_RATE_HZ / 2) continue;
+        const answer = await socket.send({
+          data: base64(wavBytes(samples)),
+          models: { prosody: {}, burst: {} },
+          stream_window_ms: WINDOW_MS,
+        });
+        if (!running) break;
+        report(answer);
+        showVoice(answer, { voicePanel, voiceChart, t: elapsedS() });
+      }
+    });
   }
 
   return {
@@ -183,9 +234,16 @@ function bump(panel) {
 
 function showFaces(block, { video, overlay, facePanel, faceChart, t }) {
   const faces = block?.predictions ?? [];
-  const scale = video.videoWidth / Math.round(video.videoWidth * Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight)));
+  const scale =
+    video.videoWidth /
+    Math.round(
+      video.videoWidth * Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight)),
+    );
   overlay.draw(
-    faces.map((f, i) => ({ box: { x: f.bbox.x * scale, y: f.bbox.y * scale, w: f.bbox.w * scale, h: f.bbox.h * scale }, label: faceLabel(f, i) })),
+    faces.map((f, i) => ({
+      box: { x: f.bbox.x * scale, y: f.bbox.y * scale, w: f.bbox.w * scale, h: f.bbox.h * scale },
+      label: faceLabel(f, i),
+    })),
     video.videoWidth,
     video.videoHeight,
   );
@@ -196,7 +254,11 @@ function showFaces(block, { video, overlay, facePanel, faceChart, t }) {
   }
   const scores = mean(faces.map((f) => f.emotions));
   faceChart.push(t, scores);
-  replace(facePanel, h("h3", {}, faces.length > 1 ? `Face (${faces.length}, averaged)` : "Face"), bars(scores, { n: 5, label: "Face now" }));
+  replace(
+    facePanel,
+    h("h3", {}, faces.length > 1 ? `Face (${faces.length}, averaged)` : "Face"),
+    bars(scores, { n: 5, label: "Face now" }),
+  );
 }
 
 function showVoice(answer, { voicePanel, voiceChart, t }) {
@@ -204,7 +266,11 @@ function showVoice(answer, { voicePanel, voiceChart, t }) {
   const bursts = answer.burst?.predictions ?? [];
   bump(voicePanel);
   if (!spoken.length && !bursts.length) {
-    replace(voicePanel, h("h3", {}, "Voice"), h("p", { class: "hint" }, answer.prosody?.warning || "No speech heard."));
+    replace(
+      voicePanel,
+      h("h3", {}, "Voice"),
+      h("p", { class: "hint" }, answer.prosody?.warning || "No speech heard."),
+    );
     return;
   }
   const scores = spoken.length ? spoken[spoken.length - 1].emotions : mean(bursts.map((b) => b.emotions));

@@ -44,7 +44,7 @@ keyForm.addEventListener("submit", (event) => {
   }
   apiKey.set(keyForm.elements.key.value);
   api.listJobs(1).catch(() => {}); // a 401 here opens the key dialog before anything else
-render();
+  render();
 });
 document.getElementById("key-button").addEventListener("click", askForKey);
 window.addEventListener("mien:unauthorized", askForKey);

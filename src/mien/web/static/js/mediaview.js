@@ -1,7 +1,7 @@
 // Video and audio: the player, a timeline of the top dimensions (faces, voice), bursts and words
 // on tracks, faces outlined on the current frame, and what is expressed right now.
 
-import { Timeline, bars, legend } from "./charts.js";
+import { Timeline, allScores, bars, legend } from "./charts.js";
 import { clock, h, replace } from "./dom.js";
 import { FaceOverlay, faceCard, faceLabel, noMedia } from "./faceview.js";
 import { ColourMap, leaders, mean, top, valueOf } from "./scores.js";
@@ -29,7 +29,10 @@ function faceRuns(frames, name) {
   let last = -Infinity;
   for (const frame of frames) {
     if (frame.time - last > gap) runs.push([]);
-    runs[runs.length - 1].push([frame.time, mean(frame.faces.map((f) => f.emotions)).find((s) => s.name === name).score]);
+    runs[runs.length - 1].push([
+      frame.time,
+      mean(frame.faces.map((f) => f.emotions)).find((s) => s.name === name).score,
+    ]);
     last = frame.time;
   }
   return runs;
@@ -57,7 +60,14 @@ export function mediaView(models, file, { original = null } = {}) {
   const face = models.face ? faceFrames(models.face) : [];
   const prosody = models.prosody ? timed(models.prosody) : [];
   const bursts = models.burst ? timed(models.burst) : [];
-  const words = models.language ? timed({ grouped_predictions: models.language.grouped_predictions.map((g) => ({ ...g, predictions: g.predictions.filter((p) => p.time) })) }) : [];
+  const words = models.language
+    ? timed({
+        grouped_predictions: models.language.grouped_predictions.map((g) => ({
+          ...g,
+          predictions: g.predictions.filter((p) => p.time),
+        })),
+      })
+    : [];
   const ends = [
     ...face.map((f) => f.time),
     ...prosody.map((p) => p.time.end),
@@ -67,16 +77,29 @@ export function mediaView(models, file, { original = null } = {}) {
   const legends = [];
   if (face.length) {
     const colours = new ColourMap();
-    const names = leaders(face.flatMap((f) => f.faces.map((p) => p.emotions)), LINES);
-    rows.push({ label: "Face", colours, series: names.map((name) => ({ name, runs: faceRuns(face, name) })) });
+    const names = leaders(
+      face.flatMap((f) => f.faces.map((p) => p.emotions)),
+      LINES,
+    );
+    rows.push({
+      label: "Face",
+      colours,
+      series: names.map((name) => ({ name, runs: faceRuns(face, name) })),
+    });
     legends.push(h("div", {}, h("h5", {}, "Face"), legend(names, colours)));
   }
   if (prosody.length) {
     const colours = new ColourMap();
-    const names = leaders(prosody.map((p) => p.emotions), LINES);
+    const names = leaders(
+      prosody.map((p) => p.emotions),
+      LINES,
+    );
     const series = names.map((name) => ({
       name,
-      runs: prosody.map((p) => [[p.time.begin, valueOf(p.emotions, name)], [p.time.end, valueOf(p.emotions, name)]]),
+      runs: prosody.map((p) => [
+        [p.time.begin, valueOf(p.emotions, name)],
+        [p.time.end, valueOf(p.emotions, name)],
+      ]),
     }));
     rows.push({ label: "Voice (prosody)", colours, series });
     legends.push(h("div", {}, h("h5", {}, "Voice (prosody)"), legend(names, colours)));
@@ -87,17 +110,34 @@ export function mediaView(models, file, { original = null } = {}) {
       kind: "burst",
       items: bursts.map((b) => {
         const type = b.descriptions?.length ? top(b.descriptions, 1)[0].name : "burst";
-        return { begin: b.time.begin, end: b.time.end, label: type, title: `${type}: ${top(b.emotions, 3).map((s) => s.name).join(", ")}` };
+        return {
+          begin: b.time.begin,
+          end: b.time.end,
+          label: type,
+          title: `${type}: ${top(b.emotions, 3)
+            .map((s) => s.name)
+            .join(", ")}`,
+        };
       }),
     });
   }
   const wordItems = words.length ? words : prosody.filter((p) => p.text);
   if (wordItems.length) {
-    rows.push({ label: "Words", kind: "word", items: wordItems.map((w) => ({ begin: w.time.begin, end: w.time.end, label: w.text })) });
+    rows.push({
+      label: "Words",
+      kind: "word",
+      items: wordItems.map((w) => ({ begin: w.time.begin, end: w.time.end, label: w.text })),
+    });
   }
   if (!rows.length) return h("p", { class: "hint" }, "No timed predictions in this file.");
 
-  const player = file ? h(file.type.startsWith("audio") ? "audio" : "video", { src: URL.createObjectURL(file), controls: true, preload: "metadata" }) : null;
+  const player = file
+    ? h(file.type.startsWith("audio") ? "audio" : "video", {
+        src: URL.createObjectURL(file),
+        controls: true,
+        preload: "metadata",
+      })
+    : null;
   const overlay = new FaceOverlay();
   const now = h("div", { class: "now", "aria-live": "off" });
   const timeline = new Timeline({
@@ -108,7 +148,7 @@ export function mediaView(models, file, { original = null } = {}) {
       show(t);
     },
   });
-  const maxAge = face.length > 1 ? 2 * (face[face.length - 1].time - face[0].time) / (face.length - 1) : 1;
+  const maxAge = face.length > 1 ? (2 * (face[face.length - 1].time - face[0].time)) / (face.length - 1) : 1;
   let transcript = null;
   let lastFrame;
   let shownKey = null;
@@ -117,7 +157,11 @@ export function mediaView(models, file, { original = null } = {}) {
     timeline.setTime(t);
     const frame = frameAt(face, t, maxAge);
     if (frame !== lastFrame && player && player.videoWidth) {
-      overlay.draw(frame ? frame.faces.map((p, i) => ({ box: p.box, label: faceLabel(p, i) })) : [], player.videoWidth, player.videoHeight);
+      overlay.draw(
+        frame ? frame.faces.map((p, i) => ({ box: p.box, label: faceLabel(p, i) })) : [],
+        player.videoWidth,
+        player.videoHeight,
+      );
     }
     const segment = prosody.find((p) => p.time.begin <= t && t < p.time.end);
     const burst = bursts.find((b) => b.time.begin <= t && t < b.time.end);
@@ -128,9 +172,40 @@ export function mediaView(models, file, { original = null } = {}) {
         now,
         h("h4", {}, "Now"),
         frame ? h("p", { class: "meta" }, `Faces of the frame at ${clock(frame.time)}`) : null,
-        face.length ? h("div", {}, h("h5", {}, "Face"), frame ? frame.faces.map((p, i) => faceCard(p, i, p.id)) : h("p", { class: "hint" }, "No face here.")) : null,
-        prosody.length ? h("div", {}, h("h5", {}, "Voice"), segment ? bars(segment.emotions, { n: 5, label: "Voice now" }) : h("p", { class: "hint" }, "No speech here.")) : null,
-        burst ? h("div", {}, h("h5", {}, "Burst"), bars(burst.emotions, { n: 3, label: "Burst now" })) : null,
+        face.length
+          ? h(
+              "div",
+              {},
+              h("h5", {}, "Face"),
+              frame
+                ? frame.faces.map((p, i) => faceCard(p, i, p.id))
+                : h("p", { class: "hint" }, "No face here."),
+            )
+          : null,
+        prosody.length
+          ? h(
+              "div",
+              {},
+              h("h5", {}, "Voice"),
+              segment
+                ? [
+                    segment.text ? h("p", { class: "meta" }, `“${segment.text}”`) : null,
+                    bars(segment.emotions, { n: 5, label: "Voice now" }),
+                    allScores(segment.emotions),
+                  ]
+                : h("p", { class: "hint" }, "No speech here."),
+            )
+          : null,
+        burst
+          ? h(
+              "div",
+              {},
+              h("h5", {}, "Vocal burst"),
+              burst.descriptions?.length ? bars(burst.descriptions, { n: 3, label: "Burst types" }) : null,
+              bars(burst.emotions, { n: 3, label: "Burst now" }),
+              allScores(burst.emotions),
+            )
+          : null,
       );
     }
     lastFrame = frame;
@@ -165,7 +240,9 @@ export function mediaView(models, file, { original = null } = {}) {
     h(
       "div",
       { class: "media-top" },
-      player ? h("div", { class: "stage" }, player, player.tagName === "VIDEO" ? overlay.el : null) : noMedia("recording"),
+      player
+        ? h("div", { class: "stage" }, player, player.tagName === "VIDEO" ? overlay.el : null)
+        : noMedia("recording"),
       now,
     ),
     h("div", { class: "timeline-box" }, timeline.el, h("div", { class: "legends" }, legends)),

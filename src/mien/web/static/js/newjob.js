@@ -13,19 +13,36 @@ const MODELS = [
   ["facemesh", "Facemesh", "MediaPipe landmarks as .json", false],
 ];
 const GRANULARITIES = ["word", "sentence", "utterance", "conversational_turn"];
-const LANGUAGES = "zh da nl en en-AU en-IN en-NZ en-GB fr fr-CA de hi hi-Latn id it ja ko no pl pt pt-BR pt-PT ru es es-419 sv ta tr uk".split(" ");
+const LANGUAGES =
+  "zh da nl en en-AU en-IN en-NZ en-GB fr fr-CA de hi hi-Latn id it ja ko no pl pt pt-BR pt-PT ru es es-419 sv ta tr uk".split(
+    " ",
+  );
 
 const checkbox = (name, label, checked = false) =>
   h("label", { class: "check" }, h("input", { type: "checkbox", name, checked }), ` ${label}`);
 const select = (name, label, options, value) =>
-  h("label", {}, `${label} `, h("select", { name }, options.map((o) => h("option", { value: o, selected: o === value }, o || "detect"))));
+  h(
+    "label",
+    {},
+    `${label} `,
+    h(
+      "select",
+      { name },
+      options.map((o) => h("option", { value: o, selected: o === value }, o || "detect")),
+    ),
+  );
 const number = (name, label, value, attrs) =>
   h("label", {}, `${label} `, h("input", { type: "number", name, value, ...attrs }));
 
 export function newJobView() {
   const files = h("input", { type: "file", name: "files", multiple: true, id: "files" });
   const chosen = h("ul", { class: "chosen", "aria-live": "polite" });
-  files.addEventListener("change", () => replace(chosen, [...files.files].map((f) => h("li", {}, `${f.name} (${Math.ceil(f.size / 1024)} KB)`))));
+  files.addEventListener("change", () =>
+    replace(
+      chosen,
+      [...files.files].map((f) => h("li", {}, `${f.name} (${Math.ceil(f.size / 1024)} KB)`)),
+    ),
+  );
   const drop = h(
     "label",
     { class: "drop", for: "files" },
@@ -55,14 +72,37 @@ export function newJobView() {
       files,
       chosen,
       h("label", { for: "text" }, "Text"),
-      h("textarea", { id: "text", name: "text", rows: 4, placeholder: "Type or paste text: each word or sentence gets 53 scores." }),
-      h("details", {}, h("summary", {}, "Media URLs"), h("textarea", { name: "urls", rows: 2, "aria-label": "Media URLs, one per line", placeholder: "https://…, one per line" })),
+      h("textarea", {
+        id: "text",
+        name: "text",
+        rows: 4,
+        placeholder: "Type or paste text: each word or sentence gets 53 scores.",
+      }),
+      h(
+        "details",
+        {},
+        h("summary", {}, "Media URLs"),
+        h("textarea", {
+          name: "urls",
+          rows: 2,
+          "aria-label": "Media URLs, one per line",
+          placeholder: "https://…, one per line",
+        }),
+      ),
     ),
     h(
       "fieldset",
       { class: "models" },
       h("legend", {}, "Models"),
-      MODELS.map(([name, label, reads, on]) => h("label", { class: "check" }, h("input", { type: "checkbox", name: `model-${name}`, checked: on }), ` ${label} `, h("small", {}, `(${reads})`))),
+      MODELS.map(([name, label, reads, on]) =>
+        h(
+          "label",
+          { class: "check" },
+          h("input", { type: "checkbox", name: `model-${name}`, checked: on }),
+          ` ${label} `,
+          h("small", {}, `(${reads})`),
+        ),
+      ),
     ),
     h(
       "details",
@@ -79,7 +119,12 @@ export function newJobView() {
         number("face-threshold", "detection threshold", 0.99, { min: 0, max: 1, step: 0.01 }),
         number("face-min-size", "smallest face (px)", 60, { min: 0 }),
       ),
-      h("fieldset", {}, h("legend", {}, "Speech prosody"), select("prosody-granularity", "granularity", GRANULARITIES, "utterance")),
+      h(
+        "fieldset",
+        {},
+        h("legend", {}, "Speech prosody"),
+        select("prosody-granularity", "granularity", GRANULARITIES, "utterance"),
+      ),
       h(
         "fieldset",
         {},

@@ -22,7 +22,11 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
   const colours = new ColourMap();
   const tops = predictions.map((p) => top(p.emotions, 1)[0]);
   const strongest = Math.max(...tops.map((t) => t.score), 1e-6);
-  const detail = h("aside", { class: "span-detail", "aria-live": "polite" }, h("p", { class: "hint" }, "Hover or focus a word to see all its scores."));
+  const detail = h(
+    "aside",
+    { class: "span-detail", "aria-live": "polite" },
+    h("p", { class: "hint" }, "Hover or focus a word to see all its scores."),
+  );
   const text = h("p", { class: "shaded" });
   const spans = [];
   let cursor = 0;
@@ -62,7 +66,9 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
   const key = h(
     "ul",
     { class: "swatches", "aria-label": "Shading: each word's top expression" },
-    names.map((name) => h("li", {}, h("span", { class: "swatch", style: { background: colours.colour(name) } }), name)),
+    names.map((name) =>
+      h("li", {}, h("span", { class: "swatch", style: { background: colours.colour(name) } }), name),
+    ),
   );
   const summary = h(
     "div",
@@ -98,7 +104,12 @@ export function sentimentBlock(sentiment) {
       "ol",
       { class: "levels", "aria-label": "Sentiment from 1 (negative) to 9 (positive)" },
       sentiment.map((s) =>
-        h("li", { title: `${s.name}: ${s.score.toFixed(2)}` }, h("span", { style: { height: `${Math.round((100 * s.score) / highest)}%` } }), h("small", {}, s.name)),
+        h(
+          "li",
+          { title: `${s.name}: ${s.score.toFixed(2)}` },
+          h("span", { style: { height: `${Math.round((100 * s.score) / highest)}%` } }),
+          h("small", {}, s.name),
+        ),
       ),
     ),
   );
@@ -111,7 +122,18 @@ export function entities(block) {
   return h(
     "table",
     { class: "entities" },
-    h("thead", {}, h("tr", {}, h("th", {}, "Entity"), h("th", {}, "Confidence"), h("th", {}, "Time"), h("th", {}, "Top expressions"))),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", {}, "Entity"),
+        h("th", {}, "Confidence"),
+        h("th", {}, "Time"),
+        h("th", {}, "Top expressions"),
+      ),
+    ),
     h(
       "tbody",
       {},
@@ -122,7 +144,14 @@ export function entities(block) {
           h("td", {}, p.entity),
           h("td", {}, p.entity_confidence.toFixed(2)),
           h("td", {}, p.time ? clock(p.time.begin) : "–"),
-          h("td", {}, sorted(p.emotions).slice(0, 3).map((s) => `${s.name} ${s.score.toFixed(2)}`).join(", ")),
+          h(
+            "td",
+            {},
+            sorted(p.emotions)
+              .slice(0, 3)
+              .map((s) => `${s.name} ${s.score.toFixed(2)}`)
+              .join(", "),
+          ),
         ),
       ),
     ),
