@@ -42,6 +42,7 @@ async function call(path, { method = "GET", body, json = true } = {}) {
 
 export const api = {
   health: () => call("/healthz"),
+  models: () => call("/models"),
   listJobs: (limit = 50) => call(`/v0/batch/jobs?limit=${limit}`),
   getJob: (id) => call(`/v0/batch/jobs/${encodeURIComponent(id)}`),
   predictions: (id) => call(`/v0/batch/jobs/${encodeURIComponent(id)}/predictions`),

@@ -1,19 +1,29 @@
 // Bars, timelines and the live rolling chart, drawn as plain HTML and SVG (no chart library).
 
 import { clock, h, score } from "./dom.js";
+import { weakness } from "./provenance.js";
 import { sorted, top, valueOf } from "./scores.js";
 
-/** The `n` highest scores as labelled bars (all of them when `n` is omitted). */
-export function bars(scores, { n = scores.length, max = 1, label = "" } = {}) {
+/**
+ * The `n` highest scores as labelled bars (all of them when `n` is omitted). With `model`, the
+ * dimensions that model has no learned signal for are marked, and say why on hover.
+ */
+export function bars(scores, { n = scores.length, max = 1, label = "", model = null } = {}) {
   const shown = top(scores, n);
   const scale = Math.max(max, ...shown.map((s) => s.score));
   return h(
     "ol",
     { class: "bars", "aria-label": label || null },
-    shown.map((s) =>
-      h(
+    shown.map((s) => {
+      const why = model && weakness(model, s.name);
+      return h(
         "li",
-        { dataset: { name: s.name } },
+        {
+          dataset: { name: s.name },
+          class: why ? "weak" : null,
+          title: why || null,
+          "aria-description": why || null,
+        },
         h("span", { class: "name" }, s.name),
         h(
           "span",
@@ -21,18 +31,19 @@ export function bars(scores, { n = scores.length, max = 1, label = "" } = {}) {
           h("span", { style: { width: `${(100 * s.score) / scale}%` } }),
         ),
         h("span", { class: "value" }, score(s.score)),
-      ),
-    ),
+      );
+    }),
   );
 }
 
 /** Every score, behind a disclosure: "all 48/53 scores on demand". */
-export function allScores(scores, what = "scores") {
+export function allScores(scores, { what = "scores", model = null } = {}) {
   return h(
     "details",
     { class: "all-scores" },
     h("summary", {}, `All ${scores.length} ${what}`),
-    bars(sorted(scores)),
+    bars(sorted(scores), { model }),
+    model ? h("p", { class: "meta" }, "◦ marks a dimension without a learned signal of its own.") : null,
   );
 }
 

@@ -48,7 +48,7 @@ export function faceCard(prediction, index, id = "unknown") {
     "article",
     { class: "face-card", dataset: { index } },
     h("h4", {}, title, h("small", {}, ` prob ${prediction.prob.toFixed(3)}`)),
-    bars(prediction.emotions, { n: 5, label: "Top expressions" }),
+    bars(prediction.emotions, { n: 5, label: "Top expressions", model: "face" }),
     prediction.descriptions
       ? h(
           "div",
@@ -60,9 +60,9 @@ export function faceCard(prediction, index, id = "unknown") {
     prediction.facs
       ? h("div", {}, h("h5", {}, "FACS"), bars(prediction.facs, { n: 5, label: "Top action units" }))
       : null,
-    allScores(prediction.emotions),
-    prediction.descriptions ? allScores(prediction.descriptions, "descriptions") : null,
-    prediction.facs ? allScores(prediction.facs, "FACS items") : null,
+    allScores(prediction.emotions, { model: "face" }),
+    prediction.descriptions ? allScores(prediction.descriptions, { what: "descriptions" }) : null,
+    prediction.facs ? allScores(prediction.facs, { what: "FACS items" }) : null,
   );
 }
 

@@ -149,7 +149,9 @@ function fileView(prediction, file, original) {
       "div",
       {},
       models.facemesh.grouped_predictions.flatMap((g) =>
-        g.predictions.map((p, i) => h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5 }))),
+        g.predictions.map((p, i) =>
+          h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5, model: "facemesh" })),
+        ),
       ),
     );
   }

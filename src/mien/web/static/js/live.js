@@ -257,7 +257,7 @@ function showFaces(block, { video, overlay, facePanel, faceChart, t }) {
   replace(
     facePanel,
     h("h3", {}, faces.length > 1 ? `Face (${faces.length}, averaged)` : "Face"),
-    bars(scores, { n: 5, label: "Face now" }),
+    bars(scores, { n: 5, label: "Face now", model: "face" }),
   );
 }
 
@@ -278,7 +278,7 @@ function showVoice(answer, { voicePanel, voiceChart, t }) {
   replace(
     voicePanel,
     h("h3", {}, "Voice"),
-    bars(scores, { n: 5, label: "Voice now" }),
+    bars(scores, { n: 5, label: "Voice now", model: spoken.length ? "prosody" : "burst" }),
     bursts.length ? h("p", { class: "meta" }, `Vocal burst heard: ${bursts.length}`) : null,
   );
 }

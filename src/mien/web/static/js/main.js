@@ -1,6 +1,7 @@
 // The page's shell: hash routes, navigation, and the API-key dialog.
 
 import { api, apiKey } from "./api.js";
+import { loadProvenance } from "./provenance.js";
 import { h, replace } from "./dom.js";
 import { jobView } from "./job.js";
 import { jobsView } from "./jobs.js";
@@ -43,8 +44,7 @@ keyForm.addEventListener("submit", (event) => {
     return;
   }
   apiKey.set(keyForm.elements.key.value);
-  api.listJobs(1).catch(() => {}); // a 401 here opens the key dialog before anything else
-  render();
+  loadProvenance().then(render);
 });
 document.getElementById("key-button").addEventListener("click", askForKey);
 window.addEventListener("mien:unauthorized", askForKey);
@@ -54,5 +54,5 @@ api.health().then(
   (health) => replace(document.getElementById("version"), h("span", {}, `mien ${health.version}`)),
   () => {},
 );
-api.listJobs(1).catch(() => {}); // a 401 here opens the key dialog before anything else
-render();
+// /models needs the key where keys are set: a 401 there opens the key dialog before anything else.
+loadProvenance().then(render);

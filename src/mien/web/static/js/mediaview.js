@@ -190,8 +190,8 @@ export function mediaView(models, file, { original = null } = {}) {
               segment
                 ? [
                     segment.text ? h("p", { class: "meta" }, `“${segment.text}”`) : null,
-                    bars(segment.emotions, { n: 5, label: "Voice now" }),
-                    allScores(segment.emotions),
+                    bars(segment.emotions, { n: 5, label: "Voice now", model: "prosody" }),
+                    allScores(segment.emotions, { model: "prosody" }),
                   ]
                 : h("p", { class: "hint" }, "No speech here."),
             )
@@ -202,8 +202,8 @@ export function mediaView(models, file, { original = null } = {}) {
               {},
               h("h5", {}, "Vocal burst"),
               burst.descriptions?.length ? bars(burst.descriptions, { n: 3, label: "Burst types" }) : null,
-              bars(burst.emotions, { n: 3, label: "Burst now" }),
-              allScores(burst.emotions),
+              bars(burst.emotions, { n: 3, label: "Burst now", model: "burst" }),
+              allScores(burst.emotions, { model: "burst" }),
             )
           : null,
       );

@@ -74,7 +74,11 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
     "div",
     { class: "text-summary" },
     h("h4", {}, "Whole text"),
-    bars(mean(predictions.map((p) => p.emotions)), { n: 5, label: "Top expressions, averaged" }),
+    bars(mean(predictions.map((p) => p.emotions)), {
+      n: 5,
+      label: "Top expressions, averaged",
+      model: "language",
+    }),
     predictions[0]?.sentiment ? sentimentBlock(mean(predictions.map((p) => p.sentiment))) : null,
   );
   const el = h("div", { class: "text-view" }, h("div", { class: "text-main" }, key, text, summary), detail);
@@ -86,10 +90,10 @@ function spanDetail(p) {
     h("h4", {}, `“${p.text}”`),
     p.time ? h("p", { class: "meta" }, `${clock(p.time.begin)} – ${clock(p.time.end)}`) : null,
     p.speaker && p.speaker !== "unknown" ? h("p", { class: "meta" }, `Speaker ${p.speaker}`) : null,
-    bars(p.emotions, { n: 5, label: "Top expressions" }),
+    bars(p.emotions, { n: 5, label: "Top expressions", model: "language" }),
     p.sentiment ? sentimentBlock(p.sentiment) : null,
     p.toxicity ? h("div", {}, h("h5", {}, "Toxicity"), bars(p.toxicity, { label: "Toxicity" })) : null,
-    allScores(p.emotions),
+    allScores(p.emotions, { model: "language" }),
   ];
 }
 
