@@ -169,6 +169,10 @@ def test_a_smiling_face_shows_joy_on_its_outline(page: Any) -> None:
         page.get_by_role("button", name="Download artifacts (zip)").click()
     assert zipfile.is_zipfile(download.value.path())
 
+    page.reload()  # the browser kept the photo it sent: the results still show it
+    page.wait_for_selector(".image-view .stage img")
+    page.wait_for_selector(".face-box")
+
 
 def test_typed_text_is_shaded_by_its_top_expressions(page: Any) -> None:
     text = "I love this, thank you so much! But the delay was really annoying."

@@ -54,6 +54,13 @@ export function download(blob, name) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** A view's check for "still shown?": false once the router has moved to another view. */
+export function shown(view) {
+  let left = false;
+  view.addEventListener("mien:leave", () => (left = true));
+  return () => !left;
+}
+
 /** A status line that screen readers announce. */
 export function notice(text, kind = "info") {
   return h("p", { class: `notice ${kind}`, role: kind === "error" ? "alert" : "status" }, text);

@@ -2,9 +2,9 @@
 
 import { api } from "./api.js";
 import { bars } from "./charts.js";
-import { download, h, notice, replace, when } from "./dom.js";
+import { download, h, notice, replace, shown, when } from "./dom.js";
 import { imageView } from "./faceview.js";
-import { localFile, localText } from "./local.js";
+import { recall } from "./local.js";
 import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
 
@@ -14,11 +14,10 @@ export function jobView(jobId) {
   const state = h("div", { class: "job-state", "aria-live": "polite" }, notice("Loading…"));
   const results = h("div", { class: "results" });
   const el = h("section", { class: "job" }, h("h2", {}, "Job ", h("code", {}, jobId)), state, results);
-  let stopped = false;
-  el.addEventListener("mien:leave", () => (stopped = true));
+  const stillShown = shown(el);
 
   async function poll() {
-    if (stopped) return;
+    if (!stillShown()) return;
     let job;
     try {
       job = await api.getJob(jobId);
@@ -30,7 +29,8 @@ export function jobView(jobId) {
     if (job.state.status === "COMPLETED") {
       state.append(downloads(jobId));
       try {
-        replace(results, ...(await api.predictions(jobId)).map((source) => sourceView(jobId, source)));
+        const [entries, sent] = await Promise.all([api.predictions(jobId), recall(jobId)]);
+        replace(results, ...entries.map((entry) => sourceView(entry, sent)));
       } catch (error) {
         replace(results, notice(error.message, "error"));
       }
@@ -103,8 +103,11 @@ function sourceName(source) {
   return "Text";
 }
 
-/** One entry of the predictions: a source (file, URL or the texts), its results and errors. */
-function sourceView(jobId, { source, results, error }) {
+/**
+ * One entry of the predictions: a source (file, URL or the texts), its results and errors.
+ * `sent` is what this browser sent with the job, if it did: the pictures, recordings and texts.
+ */
+function sourceView({ source, results, error }, sent) {
   const predictions = results?.predictions ?? [];
   const errors = results?.errors ?? [];
   return h(
@@ -114,13 +117,13 @@ function sourceView(jobId, { source, results, error }) {
     error ? notice(error, "error") : null,
     errors.map((e) => notice(`${e.file}: ${e.message}`, "error")),
     predictions.map((p) => {
-      const file = source.type === "file" && p.file === source.filename ? localFile(jobId, p.file) : null;
+      const file = source.type === "file" && p.file === source.filename ? sent?.files.get(p.file) : null;
       const textIndex = source.type === "text" ? Number(p.file.replace(/^text_/, "")) : -1;
       return h(
         "article",
         { class: "file", dataset: { fileType: p.file_type || "" } },
         predictions.length > 1 || p.file !== source.filename ? h("h4", { class: "file-name" }, p.file) : null,
-        fileView(p, file, textIndex >= 0 ? localText(jobId, textIndex) : null),
+        fileView(p, file ?? null, sent?.texts[textIndex] ?? null),
       );
     }),
   );

@@ -1,7 +1,8 @@
 // Every job on the server, newest first, with links to their results.
 
 import { api } from "./api.js";
-import { h, notice, replace, when } from "./dom.js";
+import { h, notice, replace, shown, when } from "./dom.js";
+import { forgetAll } from "./local.js";
 
 const REFRESH_MS = 3000;
 
@@ -16,12 +17,25 @@ function inputs(request) {
 
 export function jobsView() {
   const body = h("div", {}, notice("Loading…"));
-  const el = h("section", {}, h("h2", {}, "Jobs"), body);
-  let stopped = false;
-  el.addEventListener("mien:leave", () => (stopped = true));
+  const forget = h(
+    "p",
+    { class: "meta" },
+    "This browser keeps the files and texts it sent with its latest jobs, to show them with the results. ",
+    h(
+      "button",
+      {
+        type: "button",
+        class: "quiet",
+        onclick: (event) => forgetAll().then(() => (event.target.textContent = "Forgotten")),
+      },
+      "Forget them",
+    ),
+  );
+  const el = h("section", {}, h("h2", {}, "Jobs"), body, forget);
+  const stillShown = shown(el);
 
   async function load() {
-    if (stopped) return;
+    if (!stillShown()) return;
     let jobs;
     try {
       jobs = await api.listJobs(100);

@@ -61,6 +61,7 @@ export function liveView() {
     h("div", { class: "live-charts" }, faceChart.el, voiceChart.el),
   );
 
+  const ui = { video, overlay, facePanel, voicePanel, faceChart, voiceChart, status };
   let session = null;
   start.addEventListener("click", async () => {
     if (!navigator.mediaDevices?.getUserMedia) {
@@ -75,17 +76,7 @@ export function liveView() {
     }
     start.disabled = true;
     try {
-      session = await startSession({
-        camera: useCamera.checked,
-        microphone: useMic.checked,
-        video,
-        overlay,
-        facePanel,
-        voicePanel,
-        faceChart,
-        voiceChart,
-        status,
-      });
+      session = await startSession({ camera: useCamera.checked, microphone: useMic.checked }, ui);
       stop.disabled = false;
       replace(status, notice("Streaming."));
     } catch (error) {
@@ -107,17 +98,9 @@ export function liveView() {
   return el;
 }
 
-async function startSession({
-  camera,
-  microphone,
-  video,
-  overlay,
-  facePanel,
-  voicePanel,
-  faceChart,
-  voiceChart,
-  status,
-}) {
+/** Open the devices and the sockets, and run the face and voice loops until `stop`. */
+async function startSession({ camera, microphone }, ui) {
+  const { video, overlay, facePanel, voicePanel, faceChart, voiceChart, status } = ui;
   if (!camera && !microphone) throw new Error("choose the camera, the microphone or both");
   const media = await navigator.mediaDevices.getUserMedia({ video: camera, audio: microphone });
   const sockets = [];
