@@ -5,6 +5,6 @@ Wire-compatible with Hume's v0 Expression Measurement API; runs offline on a CPU
 
 from __future__ import annotations
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 __all__ = ["__version__"]
