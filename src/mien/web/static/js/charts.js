@@ -123,17 +123,15 @@ const percent = (t, duration) => `${((100 * t) / duration).toFixed(3)}%`;
  */
 export class Timeline {
   constructor({ duration, rows, onSeek }) {
-    this.duration = Math.max(duration, 0.001);
+    this.rows = rows;
     this.onSeek = onSeek;
-    this.items = [];
-    this.cursor = h("div", { class: "cursor", "aria-hidden": "true" });
+    this.time = 0;
     this.el = h("div", {
       class: "timeline",
       role: "slider",
       tabindex: 0,
       "aria-label": "Timeline: a click or the arrow keys seek",
       "aria-valuemin": 0,
-      "aria-valuemax": this.duration.toFixed(1),
       onclick: (event) => {
         const box = this.el.getBoundingClientRect();
         this.seek(((event.clientX - box.left) / box.width) * this.duration);
@@ -146,7 +144,17 @@ export class Timeline {
         }
       },
     });
-    for (const row of rows) {
+    this.setDuration(duration);
+  }
+
+  /** Redraw over [0, duration]: the media's own length, once the player knows it. */
+  setDuration(duration) {
+    this.duration = Math.max(duration, 0.001);
+    this.el.setAttribute("aria-valuemax", this.duration.toFixed(1));
+    this.items = [];
+    this.cursor = h("div", { class: "cursor", "aria-hidden": "true" });
+    this.el.replaceChildren();
+    for (const row of this.rows) {
       const body = row.series
         ? linePlot(row.series, row.colours, 0, this.duration, row.label)
         : h(
@@ -172,7 +180,7 @@ export class Timeline {
       this.el.append(h("div", { class: "row-label" }, row.label), body);
     }
     this.el.append(this.cursor);
-    this.setTime(0);
+    this.setTime(Math.min(this.time, this.duration));
   }
 
   seek(t) {

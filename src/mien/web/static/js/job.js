@@ -138,7 +138,7 @@ function fileView(prediction, file, original) {
     models.burst ||
     models.language?.grouped_predictions.some((g) => g.predictions.some((p) => p.time));
   if (prediction.file_type === "image" && models.face) return imageView(models.face, file);
-  if (timedFile) return mediaView(models, file, { original });
+  if (timedFile) return mediaView(models, file, { original, fileType: prediction.file_type });
   if (models.language) {
     return h(
       "div",

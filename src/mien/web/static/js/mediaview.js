@@ -8,6 +8,7 @@ import { ColourMap, leaders, mean, top, valueOf } from "./scores.js";
 import { entities, shadedText } from "./textview.js";
 
 const LINES = 5; // dimensions drawn per chart
+const MAX_FACE_CHARTS = 4; // identified faces drawn one chart each
 
 /** Face predictions grouped by sampled frame time: [{time, faces}] in time order. */
 function faceFrames(block) {
@@ -55,7 +56,7 @@ function frameAt(frames, t, maxAge) {
   return found && t - found.time <= maxAge ? found : null;
 }
 
-export function mediaView(models, file, { original = null } = {}) {
+export function mediaView(models, file, { original = null, fileType = "" } = {}) {
   const rows = [];
   const face = models.face ? faceFrames(models.face) : [];
   const prosody = models.prosody ? timed(models.prosody) : [];
@@ -75,18 +76,21 @@ export function mediaView(models, file, { original = null } = {}) {
     ...words.map((w) => w.time.end),
   ];
   const legends = [];
-  if (face.length) {
+  // One chart per identified face (up to MAX_FACE_CHARTS), else one for all faces, averaged.
+  const groups = models.face?.grouped_predictions ?? [];
+  const identified = groups.length > 1 && groups.every((g) => g.id !== "unknown");
+  const charts = identified
+    ? groups.slice(0, MAX_FACE_CHARTS).map((g) => [`Face ${g.id}`, faceFrames({ grouped_predictions: [g] })])
+    : [["Face", face]];
+  for (const [label, frames] of charts) {
+    if (!frames.length) continue;
     const colours = new ColourMap();
     const names = leaders(
-      face.flatMap((f) => f.faces.map((p) => p.emotions)),
+      frames.flatMap((f) => f.faces.map((p) => p.emotions)),
       LINES,
     );
-    rows.push({
-      label: "Face",
-      colours,
-      series: names.map((name) => ({ name, runs: faceRuns(face, name) })),
-    });
-    legends.push(h("div", {}, h("h5", {}, "Face"), legend(names, colours)));
+    rows.push({ label, colours, series: names.map((name) => ({ name, runs: faceRuns(frames, name) })) });
+    legends.push(h("div", {}, h("h5", {}, label), legend(names, colours)));
   }
   if (prosody.length) {
     const colours = new ColourMap();
@@ -132,7 +136,7 @@ export function mediaView(models, file, { original = null } = {}) {
   if (!rows.length) return h("p", { class: "hint" }, "No timed predictions in this file.");
 
   const player = file
-    ? h(file.type.startsWith("audio") ? "audio" : "video", {
+    ? h(fileType === "audio" ? "audio" : "video", {
         src: URL.createObjectURL(file),
         controls: true,
         preload: "metadata",
@@ -150,13 +154,14 @@ export function mediaView(models, file, { original = null } = {}) {
   });
   const maxAge = face.length > 1 ? (2 * (face[face.length - 1].time - face[0].time)) / (face.length - 1) : 1;
   let transcript = null;
-  let lastFrame;
-  let shownKey = null;
+  let drawnFrame; // the frame whose faces are outlined now
+  let shownKey = null; // what the Now panel shows
 
   function show(t) {
     timeline.setTime(t);
     const frame = frameAt(face, t, maxAge);
-    if (frame !== lastFrame && player && player.videoWidth) {
+    if (frame !== drawnFrame && player?.videoWidth) {
+      drawnFrame = frame;
       overlay.draw(
         frame ? frame.faces.map((p, i) => ({ box: p.box, label: faceLabel(p, i) })) : [],
         player.videoWidth,
@@ -208,7 +213,6 @@ export function mediaView(models, file, { original = null } = {}) {
           : null,
       );
     }
-    lastFrame = frame;
     if (transcript) {
       for (const span of transcript.spans) {
         const time = span.prediction.time;
@@ -231,7 +235,11 @@ export function mediaView(models, file, { original = null } = {}) {
     };
     player.addEventListener("play", follow);
     player.addEventListener("seeked", follow);
-    player.addEventListener("loadedmetadata", () => show(player.currentTime));
+    player.addEventListener("loadedmetadata", () => {
+      if (Number.isFinite(player.duration))
+        timeline.setDuration(Math.max(player.duration, timeline.duration));
+      show(player.currentTime);
+    });
   }
   show(0);
   return h(
