@@ -124,14 +124,24 @@ def shoot(page: Any, name: str) -> None:
 
 
 def start_job(
-    page: Any, files: list[Path], models: set[str], text: str = "", options: tuple[str, ...] = ()
+    page: Any,
+    files: list[Path],
+    models: set[str],
+    text: str = "",
+    options: dict[str, bool | str] | None = None,
 ) -> None:
-    """Fill the form as a person would and wait until the job's results are shown."""
+    """Fill the form as a person would and wait until the job's results are shown.
+
+    ``options`` names the form's option fields: True/False ticks a box, a string picks a choice.
+    """
     page.goto(page.url.split("#")[0] + "#/")
     if options:
         page.click("summary:has-text('Options')")
-        for name in options:
-            page.check(f"input[name={name}]")
+        for name, value in options.items():
+            if isinstance(value, bool):
+                page.set_checked(f"input[name={name}]", value)
+            else:
+                page.select_option(f"select[name={name}]", value)
     if files:
         page.set_input_files("#files", [str(f) for f in files])
     if text:
@@ -149,7 +159,12 @@ def bar_names(page: Any, selector: str) -> list[str]:
 
 
 def test_a_smiling_face_shows_joy_on_its_outline(page: Any) -> None:
-    start_job(page, [face_media("happy.jpg")], {"face"}, options=("face-facs", "face-descriptions"))
+    start_job(
+        page,
+        [face_media("happy.jpg")],
+        {"face"},
+        options={"face-facs": True, "face-descriptions": True},
+    )
     page.wait_for_selector(".image-view img")
     assert page.locator(".face-box").count() == 1
     assert "Joy" in page.locator(".face-label").inner_text()
@@ -196,6 +211,20 @@ def test_typed_text_is_shaded_by_its_top_expressions(page: Any) -> None:
     detail.locator("summary").click()
     assert detail.locator("details[open] .bars li").count() == 53
     shoot(page, "text.png")
+
+
+def test_a_broken_file_fails_alone_and_a_text_file_keeps_its_words(
+    page: Any, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "feedback.txt"
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really a JPEG")
+    start_job(page, [example, broken], {"language"}, options={"language-granularity": "sentence"})
+    assert "broken.jpg" in page.locator(".notice.error").inner_text()
+    assert "1 errors" in page.locator(".job-state").inner_text()
+    text = page.locator(".source", has_text="feedback.txt").locator(".shaded")
+    assert text.inner_text().strip() == example.read_text().strip()  # spacing and lines kept
+    assert page.locator(".seg").count() == 3  # one per sentence
 
 
 @pytest.fixture(scope="module")

@@ -98,6 +98,6 @@ export function noMedia(what) {
   return h(
     "p",
     { class: "hint" },
-    `The ${what} is not shown: the API does not return inputs, and this page did not send it.`,
+    `The ${what} is not shown: the API does not return inputs, and this browser did not send it as a file of its own (it came by URL, inside an archive, or from another client).`,
   );
 }

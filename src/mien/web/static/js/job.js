@@ -9,6 +9,7 @@ import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
 
 const POLL_MS = 1000; // the TypeScript SDK's awaitCompletion polls once a second too
+const MAX_TEXT_BYTES = 1 << 20; // text files read back to show their exact spacing
 
 export function jobView(jobId) {
   const state = h("div", { class: "job-state", "aria-live": "polite" }, notice("Loading…"));
@@ -30,7 +31,8 @@ export function jobView(jobId) {
       state.append(downloads(jobId));
       try {
         const [entries, sent] = await Promise.all([api.predictions(jobId), recall(jobId)]);
-        replace(results, ...entries.map((entry) => sourceView(entry, sent)));
+        const written = await textsOf(sent);
+        replace(results, ...entries.map((entry) => sourceView(entry, sent, written)));
       } catch (error) {
         replace(results, notice(error.message, "error"));
       }
@@ -103,11 +105,23 @@ function sourceName(source) {
   return "Text";
 }
 
+/** The contents of the text files this browser sent (up to 1 MB each), by file name. */
+async function textsOf(sent) {
+  const texts = new Map();
+  for (const [name, file] of sent?.files ?? []) {
+    if ((file.type.startsWith("text/") || /\.(txt|text|md)$/i.test(name)) && file.size <= MAX_TEXT_BYTES) {
+      texts.set(name, await file.text());
+    }
+  }
+  return texts;
+}
+
 /**
  * One entry of the predictions: a source (file, URL or the texts), its results and errors.
- * `sent` is what this browser sent with the job, if it did: the pictures, recordings and texts.
+ * `sent` is what this browser sent with the job, if it did: the pictures, recordings and texts;
+ * `written` the contents of its text files.
  */
-function sourceView({ source, results, error }, sent) {
+function sourceView({ source, results, error }, sent, written) {
   const predictions = results?.predictions ?? [];
   const errors = results?.errors ?? [];
   return h(
@@ -123,7 +137,7 @@ function sourceView({ source, results, error }, sent) {
         "article",
         { class: "file", dataset: { fileType: p.file_type || "" } },
         predictions.length > 1 || p.file !== source.filename ? h("h4", { class: "file-name" }, p.file) : null,
-        fileView(p, file ?? null, sent?.texts[textIndex] ?? null),
+        fileView(p, file ?? null, (file ? written.get(p.file) : sent?.texts[textIndex]) ?? null),
       );
     }),
   );
