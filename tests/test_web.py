@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tarfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -225,6 +226,21 @@ def test_a_broken_file_fails_alone_and_a_text_file_keeps_its_words(
     text = page.locator(".source", has_text="feedback.txt").locator(".shaded")
     assert text.inner_text().strip() == example.read_text().strip()  # spacing and lines kept
     assert page.locator(".seg").count() == 3  # one per sentence
+
+
+def test_faces_inside_archives_are_shown_on_their_pictures(page: Any, tmp_path: Path) -> None:
+    faces = {"smiles/happy.jpg": face_media("happy.jpg"), "wow.jpg": face_media("surprise.jpg")}
+    with zipfile.ZipFile(tmp_path / "faces.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, path in faces.items():
+            archive.write(path, name)
+    with tarfile.open(tmp_path / "faces.tar.gz", "w:gz") as archive:
+        for name, path in faces.items():
+            archive.add(path, f"./{name}")
+    start_job(page, [tmp_path / "faces.zip", tmp_path / "faces.tar.gz"], {"face"})
+    names = page.locator(".file-name").all_inner_texts()
+    assert sorted(names) == sorted([*faces, *faces])
+    assert page.locator(".image-view .stage img").count() == 4  # each read back from its archive
+    page.wait_for_function("document.querySelectorAll('.face-box').length === 4")
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { bars } from "./charts.js";
 import { download, h, notice, replace, shown, when } from "./dom.js";
 import { imageView } from "./faceview.js";
+import { membersOf } from "./archive.js";
 import { recall } from "./local.js";
 import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
@@ -31,8 +32,8 @@ export function jobView(jobId) {
       state.append(downloads(jobId));
       try {
         const [entries, sent] = await Promise.all([api.predictions(jobId), recall(jobId)]);
-        const written = await textsOf(sent);
-        replace(results, ...entries.map((entry) => sourceView(entry, sent, written)));
+        const views = entries.map(async (entry) => sourceView(entry, await inputsBehind(entry, sent)));
+        replace(results, ...(await Promise.all(views)));
       } catch (error) {
         replace(results, notice(error.message, "error"));
       }
@@ -105,23 +106,36 @@ function sourceName(source) {
   return "Text";
 }
 
-/** The contents of the text files this browser sent (up to 1 MB each), by file name. */
-async function textsOf(sent) {
-  const texts = new Map();
-  for (const [name, file] of sent?.files ?? []) {
-    if ((file.type.startsWith("text/") || /\.(txt|text|md)$/i.test(name)) && file.size <= MAX_TEXT_BYTES) {
-      texts.set(name, await file.text());
-    }
+/**
+ * What this browser sent behind each prediction of a source, by the prediction's file name:
+ * {file, text}. Files inside archives are read back from the archive; text files are read too.
+ */
+async function inputsBehind({ source, results }, sent) {
+  const inputs = new Map();
+  if (source.type === "text") {
+    sent?.texts.forEach((text, i) => inputs.set(`text_${i}`, { file: null, text }));
+    return inputs;
   }
-  return texts;
+  const sentFile = source.type === "file" ? sent?.files.get(source.filename) : null;
+  if (!sentFile) return inputs;
+  const names = (results?.predictions ?? []).map((p) => p.file);
+  const files = names.some((name) => name !== source.filename)
+    ? ((await membersOf(sentFile)) ?? new Map())
+    : new Map([[source.filename, sentFile]]);
+  for (const name of names) {
+    const file = files.get(name);
+    if (!file) continue;
+    const isText = file.type.startsWith("text/") || /\.(txt|text|md)$/i.test(name);
+    inputs.set(name, { file, text: isText && file.size <= MAX_TEXT_BYTES ? await file.text() : null });
+  }
+  return inputs;
 }
 
 /**
- * One entry of the predictions: a source (file, URL or the texts), its results and errors.
- * `sent` is what this browser sent with the job, if it did: the pictures, recordings and texts;
- * `written` the contents of its text files.
+ * One entry of the predictions: a source (file, URL or the texts), its results and errors, shown
+ * with the `inputs` this browser sent behind them, where it did.
  */
-function sourceView({ source, results, error }, sent, written) {
+function sourceView({ source, results, error }, inputs) {
   const predictions = results?.predictions ?? [];
   const errors = results?.errors ?? [];
   return h(
@@ -131,13 +145,12 @@ function sourceView({ source, results, error }, sent, written) {
     error ? notice(error, "error") : null,
     errors.map((e) => notice(`${e.file}: ${e.message}`, "error")),
     predictions.map((p) => {
-      const file = source.type === "file" && p.file === source.filename ? sent?.files.get(p.file) : null;
-      const textIndex = source.type === "text" ? Number(p.file.replace(/^text_/, "")) : -1;
+      const input = inputs.get(p.file);
       return h(
         "article",
         { class: "file", dataset: { fileType: p.file_type || "" } },
         predictions.length > 1 || p.file !== source.filename ? h("h4", { class: "file-name" }, p.file) : null,
-        fileView(p, file ?? null, (file ? written.get(p.file) : sent?.texts[textIndex]) ?? null),
+        fileView(p, input?.file ?? null, input?.text ?? null),
       );
     }),
   );
