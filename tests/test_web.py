@@ -205,7 +205,7 @@ def test_typed_text_is_shaded_by_its_top_expressions(page: Any) -> None:
     assert tops["annoying"] in {"Annoyance", "Anger", "Disapproval", "Disappointment"}
     love = spans.filter(has_text="love").first
     assert love.evaluate("e => getComputedStyle(e).backgroundColor").startswith("rgba(")
-    spans.filter(has_text="annoying").first.hover()
+    spans.filter(has_text="annoying").first.focus()  # by keyboard: focus shows a word's scores
     detail = page.locator(".span-detail")
     assert "annoying" in detail.locator("h4").inner_text()
     assert "Sentiment" in detail.inner_text() and "Toxicity" in detail.inner_text()
@@ -302,6 +302,9 @@ def test_live_camera_and_microphone_update_as_they_go(page: Any) -> None:
         f"document.querySelector('#live-voice').dataset.updates > {first} + 1", timeout=90_000
     )
     assert len(bar_names(page, "#live-voice")) == 5  # JFK's voice scored, not "no speech"
+    page.wait_for_function("document.querySelectorAll('#live-words .seg').length >= 4")
+    heard = {w.strip(",.").lower() for w in page.locator("#live-words .seg").all_inner_texts()}
+    assert heard & {"ask", "country", "fellow", "americans", "what", "you", "your", "can", "do"}
     assert page.locator(".rolling-chart path").count() == 10  # five lines each for face and voice
     assert page.locator(".live .face-box").count() == 1
     shoot(page, "live.png")

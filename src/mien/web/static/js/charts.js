@@ -215,6 +215,7 @@ export class RollingChart {
     this.samples.push([t, scores]);
     while (this.samples[0][0] < t - this.spanS) this.samples.shift();
     const names = top(scores, this.lines).map((s) => s.name);
+    this.colours.fit(names);
     const series = names.map((name) => ({
       name,
       runs: [this.samples.map(([at, s]) => [at, valueOf(s, name)])],

@@ -5,7 +5,7 @@ import { StreamSocket } from "./api.js";
 import { RollingChart, bars } from "./charts.js";
 import { h, notice, replace } from "./dom.js";
 import { FaceOverlay, faceLabel } from "./faceview.js";
-import { ColourMap, mean } from "./scores.js";
+import { ColourMap, mean, top, withAlpha } from "./scores.js";
 import { SAMPLE_RATE_HZ, base64, resample, wavBytes } from "./wav.js";
 
 const FRAME_GAP_MS = 250; // pause between a face answer and the next frame
@@ -13,12 +13,14 @@ const FRAME_MAX_SIDE_PX = 640; // frames are scaled down to this before JPEG enc
 const AUDIO_CHUNK_S = 2; // audio sent per message...
 const AUDIO_MAX_S = 4.5; // ...and never more than v0's 5 s limit, when answers fall behind
 const WINDOW_MS = 5000; // context the server prepends from earlier chunks
+const MAX_WORDS = 60; // words kept on screen
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function liveView() {
   const useCamera = h("input", { type: "checkbox", checked: true, name: "camera" });
   const useMic = h("input", { type: "checkbox", checked: true, name: "microphone" });
+  const useWords = h("input", { type: "checkbox", checked: true, name: "transcript" });
   const start = h("button", { type: "button", class: "primary" }, "Start");
   const stop = h("button", { type: "button", disabled: true }, "Stop");
   const status = h("div", { "aria-live": "polite", class: "live-status" });
@@ -39,6 +41,7 @@ export function liveView() {
   );
   const faceChart = new RollingChart({ label: "Face, last 60 s", colours: new ColourMap() });
   const voiceChart = new RollingChart({ label: "Voice, last 60 s", colours: new ColourMap() });
+  const words = new LiveWords();
   const el = h(
     "section",
     { class: "live" },
@@ -53,15 +56,17 @@ export function liveView() {
       { class: "controls" },
       h("label", { class: "check" }, useCamera, " camera"),
       h("label", { class: "check" }, useMic, " microphone"),
+      h("label", { class: "check" }, useWords, " words (transcribe and read the language)"),
       start,
       stop,
     ),
     status,
     h("div", { class: "live-grid" }, h("div", { class: "stage" }, video, overlay.el), facePanel, voicePanel),
+    words.el,
     h("div", { class: "live-charts" }, faceChart.el, voiceChart.el),
   );
 
-  const ui = { video, overlay, facePanel, voicePanel, faceChart, voiceChart, status };
+  const ui = { video, overlay, facePanel, voicePanel, faceChart, voiceChart, words, status };
   let session = null;
   start.addEventListener("click", async () => {
     if (!navigator.mediaDevices?.getUserMedia) {
@@ -76,7 +81,10 @@ export function liveView() {
     }
     start.disabled = true;
     try {
-      session = await startSession({ camera: useCamera.checked, microphone: useMic.checked }, ui);
+      session = await startSession(
+        { camera: useCamera.checked, microphone: useMic.checked, transcribe: useWords.checked },
+        ui,
+      );
       stop.disabled = false;
       replace(status, notice("Streaming."));
     } catch (error) {
@@ -99,8 +107,8 @@ export function liveView() {
 }
 
 /** Open the devices and the sockets, and run the face and voice loops until `stop`. */
-async function startSession({ camera, microphone }, ui) {
-  const { video, overlay, facePanel, voicePanel, faceChart, voiceChart, status } = ui;
+async function startSession({ camera, microphone, transcribe }, ui) {
+  const { video, overlay, facePanel, voicePanel, faceChart, voiceChart, words, status } = ui;
   if (!camera && !microphone) throw new Error("choose the camera, the microphone or both");
   const media = await navigator.mediaDevices.getUserMedia({ video: camera, audio: microphone });
   const sockets = [];
@@ -148,12 +156,15 @@ async function startSession({ camera, microphone }, ui) {
         if (!running || samples.length < SAMPLE_RATE_HZ / 2) continue;
         const answer = await socket.send({
           data: base64(wavBytes(samples)),
-          models: { prosody: {}, burst: {} },
+          models: transcribe
+            ? { prosody: {}, burst: {}, language: { granularity: "word" } }
+            : { prosody: {}, burst: {} },
           stream_window_ms: WINDOW_MS,
         });
         if (!running) break;
         report(answer);
         showVoice(answer, { voicePanel, voiceChart, t: elapsedS() });
+        words.add(answer.language?.predictions ?? []);
       }
     });
   }
@@ -264,4 +275,34 @@ function showVoice(answer, { voicePanel, voiceChart, t }) {
     bars(scores, { n: 5, label: "Voice now", model: spoken.length ? "prosody" : "burst" }),
     bursts.length ? h("p", { class: "meta" }, `Vocal burst heard: ${bursts.length}`) : null,
   );
+}
+
+/** The latest words heard, each shaded by its top expression in the language model. */
+class LiveWords {
+  constructor() {
+    this.colours = new ColourMap();
+    this.text = h("p", { class: "shaded", id: "live-words" });
+    this.el = h("section", { class: "live-words" }, h("h3", {}, "Words"), this.text);
+  }
+
+  add(predictions) {
+    for (const p of predictions) {
+      const best = top(p.emotions, 1)[0];
+      const colour = this.colours.colour(best.name);
+      this.text.append(
+        h(
+          "span",
+          {
+            class: "seg",
+            dataset: { top: best.name },
+            title: `${best.name} ${best.score.toFixed(2)}`,
+            style: { backgroundColor: withAlpha(colour, 0.2 + 0.5 * best.score), borderBottomColor: colour },
+          },
+          p.text,
+        ),
+        " ",
+      );
+    }
+    while (this.text.childNodes.length > 2 * MAX_WORDS) this.text.firstChild.remove();
+  }
 }

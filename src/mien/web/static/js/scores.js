@@ -50,6 +50,23 @@ export class ColourMap {
     return this.assigned.get(name);
   }
 
+  /** Give `names` (at most one palette's worth) distinct colours, keeping those they have. */
+  fit(names) {
+    const used = new Set();
+    const fresh = [];
+    for (const name of names) {
+      const index = this.assigned.get(name);
+      if (index === undefined || used.has(index)) fresh.push(name);
+      else used.add(index);
+    }
+    for (const name of fresh) {
+      let index = 0;
+      while (used.has(index)) index++;
+      this.assigned.set(name, index % PALETTE.length);
+      used.add(index);
+    }
+  }
+
   colour(name) {
     return PALETTE[this.index(name)];
   }
@@ -57,4 +74,10 @@ export class ColourMap {
   dash(name) {
     return DASHES[this.index(name)];
   }
+}
+
+/** A palette colour, see-through: backgrounds that keep text readable. */
+export function withAlpha(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha.toFixed(2)})`;
 }

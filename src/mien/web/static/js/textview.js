@@ -3,7 +3,7 @@
 
 import { allScores, bars } from "./charts.js";
 import { clock, h, replace } from "./dom.js";
-import { ColourMap, mean, sentimentLevel, sorted, top } from "./scores.js";
+import { ColourMap, mean, sentimentLevel, sorted, top, withAlpha } from "./scores.js";
 
 /** Language predictions of every group, in text order, each tagged with its group id. */
 export function inTextOrder(block) {
@@ -160,9 +160,4 @@ export function entities(block) {
       ),
     ),
   );
-}
-
-function withAlpha(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${n >> 16}, ${(n >> 8) & 255}, ${n & 255}, ${alpha.toFixed(2)})`;
 }
