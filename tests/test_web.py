@@ -159,6 +159,15 @@ def bar_names(page: Any, selector: str) -> list[str]:
     return names
 
 
+def test_the_form_offers_every_model_and_its_main_options(page: Any) -> None:
+    page.click("summary:has-text('Options')")
+    assert page.locator("input[name^=model-]").count() == 6
+    page.set_input_files("#files", [str(face_media("happy.jpg"))])
+    assert "0-f15-hao-ph.jpg" in page.locator(".chosen").inner_text()
+    page.get_by_role("button", name="Start job").focus()  # reachable by keyboard
+    shoot(page, "try.png")
+
+
 def test_a_smiling_face_shows_joy_on_its_outline(page: Any) -> None:
     start_job(
         page,

@@ -35,7 +35,14 @@ const number = (name, label, value, attrs) =>
   h("label", {}, `${label} `, h("input", { type: "number", name, value, ...attrs }));
 
 export function newJobView() {
-  const files = h("input", { type: "file", name: "files", multiple: true, id: "files" });
+  // The native input sits inside the drop zone, visually hidden but focusable and announced.
+  const files = h("input", {
+    type: "file",
+    name: "files",
+    multiple: true,
+    id: "files",
+    class: "visually-hidden",
+  });
   const chosen = h("ul", { class: "chosen", "aria-live": "polite" });
   files.addEventListener("change", () =>
     replace(
@@ -45,7 +52,8 @@ export function newJobView() {
   );
   const drop = h(
     "label",
-    { class: "drop", for: "files" },
+    { class: "drop" },
+    files,
     h("strong", {}, "Choose files"),
     " or drop them here: images, video, audio, text or archives (.zip, .tar.gz…)",
   );
@@ -69,7 +77,6 @@ export function newJobView() {
       { class: "inputs" },
       h("legend", {}, "What to measure"),
       drop,
-      files,
       chosen,
       h("label", { for: "text" }, "Text"),
       h("textarea", {
