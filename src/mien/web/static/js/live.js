@@ -132,12 +132,12 @@ async function startSession({ camera, microphone, transcribe }, ui) {
     guarded(async () => {
       const canvas = document.createElement("canvas");
       while (running) {
-        const data = jpegFrame(video, canvas);
-        if (data) {
-          const answer = await socket.send({ data, models: { face: {} } });
+        const frame = jpegFrame(video, canvas);
+        if (frame) {
+          const answer = await socket.send({ data: frame.data, models: { face: {} } });
           if (!running) break;
           report(answer);
-          showFaces(answer.face, { video, overlay, facePanel, faceChart, t: elapsedS() });
+          showFaces(answer.face, frame, { overlay, facePanel, faceChart, t: elapsedS() });
         }
         await sleep(FRAME_GAP_MS);
       }
@@ -181,14 +181,15 @@ async function startSession({ camera, microphone, transcribe }, ui) {
   };
 }
 
-/** The current video frame as base64 JPEG, at most FRAME_MAX_SIDE_PX on its long side. */
+/** The current video frame as {data: base64 JPEG, width, height}, at most FRAME_MAX_SIDE_PX. */
 function jpegFrame(video, canvas) {
   if (!video.videoWidth) return null;
   const scale = Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight));
   canvas.width = Math.round(video.videoWidth * scale);
   canvas.height = Math.round(video.videoHeight * scale);
   canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
-  return canvas.toDataURL("image/jpeg", 0.85).split(",")[1];
+  const data = canvas.toDataURL("image/jpeg", 0.85).split(",")[1];
+  return { data, width: canvas.width, height: canvas.height };
 }
 
 /** Collects the microphone's samples; `take` returns the newest ones, resampled to 16 kHz. */
@@ -226,20 +227,13 @@ function bump(panel) {
   panel.dataset.updates = Number(panel.dataset.updates) + 1;
 }
 
-function showFaces(block, { video, overlay, facePanel, faceChart, t }) {
+/** A face answer: outlines (in the sent frame's pixels), the panel and the chart. */
+function showFaces(block, frame, { overlay, facePanel, faceChart, t }) {
   const faces = block?.predictions ?? [];
-  const scale =
-    video.videoWidth /
-    Math.round(
-      video.videoWidth * Math.min(1, FRAME_MAX_SIDE_PX / Math.max(video.videoWidth, video.videoHeight)),
-    );
   overlay.draw(
-    faces.map((f, i) => ({
-      box: { x: f.bbox.x * scale, y: f.bbox.y * scale, w: f.bbox.w * scale, h: f.bbox.h * scale },
-      label: faceLabel(f, i),
-    })),
-    video.videoWidth,
-    video.videoHeight,
+    faces.map((f, i) => ({ box: f.bbox, label: faceLabel(f, i) })),
+    frame.width,
+    frame.height,
   );
   bump(facePanel);
   if (!faces.length) {
