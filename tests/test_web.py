@@ -285,6 +285,8 @@ def test_an_audio_clip_gets_a_timeline_that_follows_playback(
     page.wait_for_selector(".track.word .item.current")
     assert page.locator(".seg.current").count() == 1  # the transcript follows too
     assert bar_names(page, ".now div")  # the voice's scores at that moment
+    page.locator(".seg", has_text="Americans").click()  # a transcript word seeks to its time
+    assert 1.3 < audio.evaluate("a => a.currentTime") < 2.3
     shoot(page, "audio.png")
 
 

@@ -3,7 +3,7 @@
 
 import { allScores, bars } from "./charts.js";
 import { clock, h, replace } from "./dom.js";
-import { ColourMap, mean, sentimentLevel, sorted, top, withAlpha } from "./scores.js";
+import { ColourMap, PALETTE, mean, sentimentLevel, sorted, top, withAlpha } from "./scores.js";
 
 /** Language predictions of every group, in text order, each tagged with its group id. */
 export function inTextOrder(block) {
@@ -12,15 +12,26 @@ export function inTextOrder(block) {
     .sort((a, b) => a.position.begin - b.position.begin);
 }
 
+const OTHER = "#8a8a8a"; // expressions on top less often than the palette's worth
+const KEYED = PALETTE.length - 1;
+
 /**
  * The shaded text of a language block. `original` is the text as sent (when this page sent it);
- * without it, the gaps between predictions (spaces, punctuation) are shown as spaces.
- * Returns {el, spans}, where each span has `.prediction`, for media views to follow playback.
+ * without it, the gaps between predictions (spaces, punctuation) are shown as spaces. A click or
+ * Enter on a span calls `onSelect` (media views seek there). Returns {el, spans}, where each span
+ * has `.prediction`, for media views to follow playback.
  */
 export function shadedText(block, { original = null, onSelect = null } = {}) {
   const predictions = inTextOrder(block);
-  const colours = new ColourMap();
   const tops = predictions.map((p) => top(p.emotions, 1)[0]);
+  const colours = new ColourMap();
+  colours.fit(
+    mostFrequent(
+      tops.map((t) => t.name),
+      KEYED,
+    ),
+  );
+  const colourOf = (name) => (colours.assigned.has(name) ? colours.colour(name) : OTHER);
   const strongest = Math.max(...tops.map((t) => t.score), 1e-6);
   const detail = h(
     "aside",
@@ -38,7 +49,7 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
     }
     if (p.position.begin > cursor) text.append(original ? original.slice(cursor, p.position.begin) : " ");
     const alpha = 0.15 + 0.5 * (tops[i].score / strongest);
-    const colour = colours.colour(tops[i].name);
+    const colour = colourOf(tops[i].name);
     const span = h(
       "span",
       {
@@ -51,23 +62,25 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
       p.text,
     );
     span.prediction = p;
-    const show = () => {
-      replace(detail, spanDetail(p));
-      if (onSelect) onSelect(p);
-    };
+    const show = () => replace(detail, spanDetail(p));
     span.addEventListener("mouseenter", show);
     span.addEventListener("focus", show);
+    if (onSelect) {
+      span.addEventListener("click", () => onSelect(p));
+      span.addEventListener("keydown", (event) => event.key === "Enter" && onSelect(p));
+    }
     text.append(span);
     spans.push(span);
     cursor = Math.max(cursor, p.position.end);
   });
   if (original && cursor < original.length) text.append(original.slice(cursor));
-  const names = [...colours.assigned.keys()];
+  const keyed = [...colours.assigned.keys()].map((name) => [name, colours.colour(name)]);
+  if (tops.some((t) => !colours.assigned.has(t.name))) keyed.push(["other (hover to see)", OTHER]);
   const key = h(
     "ul",
     { class: "swatches", "aria-label": "Shading: each word's top expression" },
-    names.map((name) =>
-      h("li", {}, h("span", { class: "swatch", style: { background: colours.colour(name) } }), name),
+    keyed.map(([name, colour]) =>
+      h("li", {}, h("span", { class: "swatch", style: { background: colour } }), name),
     ),
   );
   const summary = h(
@@ -83,6 +96,16 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
   );
   const el = h("div", { class: "text-view" }, h("div", { class: "text-main" }, key, text, summary), detail);
   return { el, spans };
+}
+
+/** The `n` most frequent of `names`, most frequent first. */
+function mostFrequent(names, n) {
+  const counts = new Map();
+  for (const name of names) counts.set(name, (counts.get(name) || 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([name]) => name);
 }
 
 function spanDetail(p) {
