@@ -34,7 +34,7 @@ logger = logging.getLogger("mien.server")
     help="Require this API key (repeatable; adds to MIEN_API_KEYS).",
 )
 def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) -> None:
-    """Serve the v0 batch API and the streaming socket."""
+    """Serve the v0 batch API, the streaming socket and the web page at /."""
     import uvicorn
 
     from mien.api import create_app
@@ -61,6 +61,8 @@ def serve(host: str, port: int, workers: int | None, api_keys: tuple[str, ...]) 
     scratch = settings.home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     tempfile.tempdir = str(scratch)
+    shown_host = f"[{host}]" if ":" in host else host
+    click.echo(f"web page: http://{shown_host}:{port}/  (API docs at /docs)", err=True)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
