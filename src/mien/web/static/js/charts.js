@@ -160,6 +160,7 @@ export class Timeline {
         : h(
             "div",
             { class: `track ${row.kind || ""}` },
+            row.items.length ? null : h("span", { class: "empty" }, "none found"),
             row.items.map((item) => {
               const el = h(
                 "span",
