@@ -150,7 +150,9 @@ def start_job(
     for name in ("face", "burst", "prosody", "language", "ner", "facemesh"):
         page.set_checked(f"input[name=model-{name}]", name in models)
     page.get_by_role("button", name="Start job").click()
-    page.wait_for_selector(".status.completed", timeout=JOB_TIMEOUT_MS)
+    ended = page.locator(".status.completed, .status.failed, .new-job .notice.error")
+    ended.first.wait_for(timeout=JOB_TIMEOUT_MS)
+    assert ended.first.inner_text() == "COMPLETED", page.locator("main").inner_text()
     page.wait_for_selector(".source", timeout=30_000)
 
 
@@ -330,7 +332,7 @@ def test_the_jobs_list_links_each_job(page: Any, web: str) -> None:
     row.wait_for()
     assert "1 text" in row.inner_text()
     row.get_by_role("link").click()
-    page.wait_for_selector(".status.completed", timeout=JOB_TIMEOUT_MS)
+    page.wait_for_selector(".seg", timeout=JOB_TIMEOUT_MS)
     assert page.locator(".seg").count() == 2
     page.goto(f"{web}/#/jobs")
     page.locator("table.jobs").wait_for()

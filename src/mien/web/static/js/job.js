@@ -6,6 +6,7 @@ import { download, h, notice, replace, shown, when } from "./dom.js";
 import { imageView } from "./faceview.js";
 import { membersOf } from "./archive.js";
 import { recall } from "./local.js";
+import { loaded } from "./provenance.js";
 import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
 
@@ -31,7 +32,7 @@ export function jobView(jobId) {
     if (job.state.status === "COMPLETED") {
       state.append(downloads(jobId));
       try {
-        const [entries, sent] = await Promise.all([api.predictions(jobId), recall(jobId)]);
+        const [entries, sent] = await Promise.all([api.predictions(jobId), recall(jobId), loaded()]);
         const views = entries.map(async (entry) => sourceView(entry, await inputsBehind(entry, sent)));
         replace(results, ...(await Promise.all(views)));
       } catch (error) {

@@ -44,7 +44,8 @@ keyForm.addEventListener("submit", (event) => {
     return;
   }
   apiKey.set(keyForm.elements.key.value);
-  loadProvenance().then(render);
+  loadProvenance();
+  render();
 });
 document.getElementById("key-button").addEventListener("click", askForKey);
 window.addEventListener("mien:unauthorized", askForKey);
@@ -54,5 +55,6 @@ api.health().then(
   (health) => replace(document.getElementById("version"), h("span", {}, `mien ${health.version}`)),
   () => {},
 );
-// /models needs the key where keys are set: a 401 there opens the key dialog before anything else.
-loadProvenance().then(render);
+// /models needs the key where keys are set: a 401 there opens the key dialog at once.
+loadProvenance();
+render();

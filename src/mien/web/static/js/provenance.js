@@ -5,21 +5,32 @@ import { api } from "./api.js";
 
 const weak = new Map(); // model → Map(dimension → why it is weak)
 
-/** Load the table once the server lets us (it needs the key where keys are set). */
-export async function loadProvenance() {
-  try {
-    const { models } = await api.models();
-    for (const model of models) {
-      const notes = new Map();
-      for (const dim of model.dimensions || []) {
-        if (dim.signal === "weak") notes.set(dim.name, `weak: ${dim.source}; ${dim.note}`);
-        else if (dim.source === "prototype") notes.set(dim.name, `no learned signal: ${dim.note}`);
+let loading = Promise.resolve();
+
+/**
+ * Load the table (again, e.g. once a key is given); views that draw bars wait for `loaded()`.
+ * Where keys are set and none is given, the 401 opens the key dialog.
+ */
+export function loadProvenance() {
+  loading = api.models().then(
+    ({ models }) => {
+      weak.clear();
+      for (const model of models) {
+        const notes = new Map();
+        for (const dim of model.dimensions || []) {
+          if (dim.signal === "weak") notes.set(dim.name, `weak: ${dim.source}; ${dim.note}`);
+          else if (dim.source === "prototype") notes.set(dim.name, `no learned signal: ${dim.note}`);
+        }
+        weak.set(model.name, notes);
       }
-      weak.set(model.name, notes);
-    }
-  } catch {
-    // no table: nothing is marked (the API said why, e.g. a missing key)
-  }
+    },
+    () => {}, // no table: nothing is marked
+  );
+  return loading;
+}
+
+export function loaded() {
+  return loading;
 }
 
 /** Why `model`'s `dimension` is weak, or null when it rests on a learned or published signal. */
