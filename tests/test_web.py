@@ -310,6 +310,10 @@ def test_live_camera_and_microphone_update_as_they_go(page: Any) -> None:
         "document.querySelector('#live-face').dataset.updates >= 3", timeout=60_000
     )
     assert "Joy" in bar_names(page, "#live-face")[:3]
+    page.click("#live-face summary")  # all 48 scores stay open as the panel updates
+    seen = page.locator("#live-face").get_attribute("data-updates")
+    page.wait_for_function(f"document.querySelector('#live-face').dataset.updates > {seen}")
+    assert page.locator("#live-face details[open] .bars li").count() == 48
     first = page.locator("#live-voice").get_attribute("data-updates")
     page.wait_for_function(
         f"document.querySelector('#live-voice').dataset.updates > {first} + 1", timeout=90_000

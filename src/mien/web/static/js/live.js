@@ -2,7 +2,7 @@
 // them: one JPEG per message (the next only after the answer), audio in chunks of a few seconds.
 
 import { StreamSocket } from "./api.js";
-import { RollingChart, bars } from "./charts.js";
+import { RollingChart, allScores, bars } from "./charts.js";
 import { h, notice, replace } from "./dom.js";
 import { FaceOverlay, faceLabel } from "./faceview.js";
 import { ColourMap, mean, top, withAlpha } from "./scores.js";
@@ -242,10 +242,11 @@ function showFaces(block, frame, { overlay, facePanel, faceChart, t }) {
   }
   const scores = mean(faces.map((f) => f.emotions));
   faceChart.push(t, scores);
-  replace(
+  refresh(
     facePanel,
     h("h3", {}, faces.length > 1 ? `Face (${faces.length}, averaged)` : "Face"),
     bars(scores, { n: 5, label: "Face now", model: "face" }),
+    allScores(scores, { model: "face" }),
   );
 }
 
@@ -263,12 +264,22 @@ function showVoice(answer, { voicePanel, voiceChart, t }) {
   }
   const scores = spoken.length ? spoken[spoken.length - 1].emotions : mean(bursts.map((b) => b.emotions));
   voiceChart.push(t, scores);
-  replace(
+  const model = spoken.length ? "prosody" : "burst";
+  refresh(
     voicePanel,
     h("h3", {}, "Voice"),
-    bars(scores, { n: 5, label: "Voice now", model: spoken.length ? "prosody" : "burst" }),
+    bars(scores, { n: 5, label: "Voice now", model }),
+    allScores(scores, { model }),
     bursts.length ? h("p", { class: "meta" }, `Vocal burst heard: ${bursts.length}`) : null,
   );
+}
+
+/** Replace a panel's content, keeping "all scores" open if the reader opened it. */
+function refresh(panel, ...children) {
+  const open = panel.querySelector("details.all-scores")?.open;
+  replace(panel, ...children);
+  const details = panel.querySelector("details.all-scores");
+  if (details && open) details.open = true;
 }
 
 /** The latest words heard, each shaded by its top expression in the language model. */
