@@ -292,6 +292,17 @@ def test_an_audio_clip_gets_a_timeline_that_follows_playback(
     shoot(page, "audio.png")
 
 
+def test_prosody_over_a_sliding_window(page: Any) -> None:
+    options: dict[str, bool | str] = {"prosody-window": True}
+    start_job(page, [voice_media("jfk.wav")], {"prosody"}, options=options)
+    page.wait_for_selector(".timeline .plot path")
+    details = httpx.get(page.url.replace("#/jobs/", "v0/batch/jobs/")).json()
+    assert details["request"]["models"]["prosody"]["window"] == {"length": 4.0, "step": 1.0}
+    line = page.locator(".timeline .plot path").first.get_attribute("d") or ""
+    assert line.count("M") == 1 and line.count("L") >= 6  # one line through the windows
+    shoot(page, "window.png")
+
+
 def test_a_video_outlines_the_face_of_the_current_frame(page: Any) -> None:
     start_job(page, [face_media("single_face.mp4")], {"face"})
     video = page.locator("video")

@@ -98,12 +98,17 @@ export function mediaView(models, file, { original = null, fileType = "" } = {})
       prosody.map((p) => p.emotions),
       LINES,
     );
+    // Segments (words, sentences…) are drawn as steps; overlapping sliding windows as one line
+    // through their centres.
+    const windows = prosody.some((p, i) => i > 0 && p.time.begin < prosody[i - 1].time.end - 1e-6);
     const series = names.map((name) => ({
       name,
-      runs: prosody.map((p) => [
-        [p.time.begin, valueOf(p.emotions, name)],
-        [p.time.end, valueOf(p.emotions, name)],
-      ]),
+      runs: windows
+        ? [prosody.map((p) => [(p.time.begin + p.time.end) / 2, valueOf(p.emotions, name)])]
+        : prosody.map((p) => [
+            [p.time.begin, valueOf(p.emotions, name)],
+            [p.time.end, valueOf(p.emotions, name)],
+          ]),
     }));
     rows.push({ label: "Voice (prosody)", colours, series });
     legends.push(h("div", {}, h("h5", {}, "Voice (prosody)"), legend(names, colours)));

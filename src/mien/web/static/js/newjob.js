@@ -131,6 +131,9 @@ export function newJobView() {
         {},
         h("legend", {}, "Speech prosody"),
         select("prosody-granularity", "granularity", GRANULARITIES, "utterance"),
+        checkbox("prosody-window", "sliding window instead"),
+        number("prosody-window-length", "length (s)", 4, { min: 0.5, step: 0.5 }),
+        number("prosody-window-step", "step (s)", 1, { min: 0.5, step: 0.5 }),
       ),
       h(
         "fieldset",
@@ -197,7 +200,15 @@ function modelsFrom(form) {
     if (on("face-descriptions")) models.face.descriptions = {};
   }
   if (on("model-burst")) models.burst = {};
-  if (on("model-prosody")) models.prosody = { granularity: form.elements["prosody-granularity"].value };
+  if (on("model-prosody")) {
+    models.prosody = { granularity: form.elements["prosody-granularity"].value };
+    if (on("prosody-window")) {
+      models.prosody.window = {
+        length: Number(form.elements["prosody-window-length"].value),
+        step: Number(form.elements["prosody-window-step"].value),
+      };
+    }
+  }
   if (on("model-language")) {
     models.language = { granularity: form.elements["language-granularity"].value };
     if (on("language-sentiment")) models.language.sentiment = {};
