@@ -11,6 +11,7 @@ import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
 
 const POLL_MS = 1000; // the TypeScript SDK's awaitCompletion polls once a second too
+const RETRY_MS = 5000; // after a failed poll
 const MAX_TEXT_BYTES = 1 << 20; // text files read back to show their exact spacing
 
 export function jobView(jobId) {
@@ -26,6 +27,8 @@ export function jobView(jobId) {
       job = await api.getJob(jobId);
     } catch (error) {
       replace(state, notice(error.message, "error"));
+      // A lost connection or a server error may pass: try again; a 401 or 404 will not.
+      if (!(error.status < 500)) setTimeout(poll, RETRY_MS);
       return;
     }
     replace(state, jobState(job));
