@@ -8,9 +8,9 @@ import { sorted, top, valueOf } from "./scores.js";
  * The `n` highest scores as labelled bars (all of them when `n` is omitted). With `model`, the
  * dimensions that model has no learned signal for are marked, and say why on hover.
  */
-export function bars(scores, { n = scores.length, max = 1, label = "", model = null } = {}) {
+export function bars(scores, { n = scores.length, label = "", model = null } = {}) {
   const shown = top(scores, n);
-  const scale = Math.max(max, ...shown.map((s) => s.score));
+  const scale = Math.max(1, ...shown.map((s) => s.score)); // scores are not capped at 1
   return h(
     "ol",
     { class: "bars", "aria-label": label || null },
@@ -86,7 +86,7 @@ function pathData(runs, x, y) {
     .join("");
 }
 
-/** Lines for `names` over [t0, t1], scaled to the highest value shown. */
+/** The lines of `series` over [t0, t1], scaled to the highest value shown. */
 function linePlot(series, colours, t0, t1, label) {
   const max = Math.max(0.05, ...series.flatMap((s) => s.runs.flat().map(([, v]) => v)));
   const x = (t) => ((t - t0) / (t1 - t0)) * WIDTH;

@@ -2,7 +2,7 @@
 
 import { allScores, bars } from "./charts.js";
 import { h, replace } from "./dom.js";
-import { top } from "./scores.js";
+import { top, ungrouped } from "./scores.js";
 
 /**
  * Boxes over an <img> or <video> shown at 100 % width. `draw` takes faces as
@@ -67,10 +67,8 @@ export function faceCard(prediction, index, id = "unknown") {
 }
 
 /** Faces in order of the picture: left to right. */
-export function facesOf(block) {
-  return block.grouped_predictions
-    .flatMap((group) => group.predictions.map((p) => ({ ...p, id: group.id })))
-    .sort((a, b) => a.box.x - b.box.x);
+function facesOf(block) {
+  return ungrouped(block).sort((a, b) => a.box.x - b.box.x);
 }
 
 /** A photo with its faces outlined and a card per face; without the picture, only the cards. */
@@ -79,7 +77,7 @@ export function imageView(block, file) {
   const cards = h(
     "div",
     { class: "face-cards" },
-    faces.length ? faces.map((p, i) => faceCard(p, i, p.id)) : h("p", { class: "hint" }, "No face found."),
+    faces.length ? faces.map((p, i) => faceCard(p, i, p.group)) : h("p", { class: "hint" }, "No face found."),
   );
   if (!file) return h("div", { class: "image-view" }, noMedia("picture"), cards);
   const overlay = new FaceOverlay();

@@ -7,6 +7,7 @@ import { imageView } from "./faceview.js";
 import { membersOf } from "./archive.js";
 import { recall } from "./local.js";
 import { loaded } from "./provenance.js";
+import { ungrouped } from "./scores.js";
 import { mediaView } from "./mediaview.js";
 import { entities, shadedText } from "./textview.js";
 
@@ -167,7 +168,7 @@ function fileView(prediction, file, original) {
     ["video", "video_no_audio", "audio"].includes(prediction.file_type) ||
     models.prosody ||
     models.burst ||
-    models.language?.grouped_predictions.some((g) => g.predictions.some((p) => p.time));
+    ungrouped(models.language).some((p) => p.time);
   if (prediction.file_type === "image" && models.face) return imageView(models.face, file);
   if (timedFile) return mediaView(models, file, { original, fileType: prediction.file_type });
   if (models.language) {
@@ -182,10 +183,8 @@ function fileView(prediction, file, original) {
     return h(
       "div",
       {},
-      models.facemesh.grouped_predictions.flatMap((g) =>
-        g.predictions.map((p, i) =>
-          h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5, model: "facemesh" })),
-        ),
+      ungrouped(models.facemesh).map((p, i) =>
+        h("div", {}, h("h5", {}, `Face ${i + 1}`), bars(p.emotions, { n: 5, model: "facemesh" })),
       ),
     );
   }

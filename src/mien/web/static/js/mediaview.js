@@ -4,22 +4,22 @@
 import { Timeline, allScores, bars, legend } from "./charts.js";
 import { clock, h, replace } from "./dom.js";
 import { FaceOverlay, faceCard, faceLabel, noMedia } from "./faceview.js";
-import { ColourMap, leaders, mean, top, valueOf } from "./scores.js";
+import { ColourMap, leaders, mean, top, ungrouped, valueOf } from "./scores.js";
 import { entities, shadedText } from "./textview.js";
 
 const LINES = 5; // dimensions drawn per chart
 const MAX_FACE_CHARTS = 4; // identified faces drawn one chart each
 
-/** Face predictions grouped by sampled frame time: [{time, faces}] in time order. */
-function faceFrames(block) {
+/** Face predictions by sampled frame: [{time, faces, scores (the faces' mean)}] in time order. */
+function faceFrames(faces) {
   const byTime = new Map();
-  for (const group of block.grouped_predictions) {
-    for (const p of group.predictions) {
-      if (!byTime.has(p.time)) byTime.set(p.time, []);
-      byTime.get(p.time).push({ ...p, id: group.id });
-    }
+  for (const p of faces) {
+    if (!byTime.has(p.time)) byTime.set(p.time, []);
+    byTime.get(p.time).push(p);
   }
-  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([time, faces]) => ({ time, faces }));
+  return [...byTime.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([time, faces]) => ({ time, faces, scores: mean(faces.map((f) => f.emotions)) }));
 }
 
 /** Runs of [t, value] for `name`, broken where no face was seen for longer than a few samples. */
@@ -30,19 +30,16 @@ function faceRuns(frames, name) {
   let last = -Infinity;
   for (const frame of frames) {
     if (frame.time - last > gap) runs.push([]);
-    runs[runs.length - 1].push([
-      frame.time,
-      mean(frame.faces.map((f) => f.emotions)).find((s) => s.name === name).score,
-    ]);
+    runs[runs.length - 1].push([frame.time, valueOf(frame.scores, name)]);
     last = frame.time;
   }
   return runs;
 }
 
-/** Timed predictions (prosody, bursts) of every group, in time order. */
+/** Timed predictions (prosody, bursts, spoken words) of every group, in time order. */
 function timed(block) {
-  return block.grouped_predictions
-    .flatMap((g) => g.predictions.map((p) => ({ ...p, speaker: g.id })))
+  return ungrouped(block)
+    .filter((p) => p.time)
     .sort((a, b) => a.time.begin - b.time.begin);
 }
 
@@ -58,17 +55,11 @@ function frameAt(frames, t, maxAge) {
 
 export function mediaView(models, file, { original = null, fileType = "" } = {}) {
   const rows = [];
-  const face = models.face ? faceFrames(models.face) : [];
-  const prosody = models.prosody ? timed(models.prosody) : [];
-  const bursts = models.burst ? timed(models.burst) : [];
-  const words = models.language
-    ? timed({
-        grouped_predictions: models.language.grouped_predictions.map((g) => ({
-          ...g,
-          predictions: g.predictions.filter((p) => p.time),
-        })),
-      })
-    : [];
+  const faces = ungrouped(models.face);
+  const face = faceFrames(faces);
+  const prosody = timed(models.prosody);
+  const bursts = timed(models.burst);
+  const words = timed(models.language);
   const ends = [
     ...face.map((f) => f.time),
     ...prosody.map((p) => p.time.end),
@@ -77,10 +68,12 @@ export function mediaView(models, file, { original = null, fileType = "" } = {})
   ];
   const legends = [];
   // One chart per identified face (up to MAX_FACE_CHARTS), else one for all faces, averaged.
-  const groups = models.face?.grouped_predictions ?? [];
-  const identified = groups.length > 1 && groups.every((g) => g.id !== "unknown");
+  const ids = [...new Set(faces.map((p) => p.group))];
+  const identified = ids.length > 1 && !ids.includes("unknown");
   const charts = identified
-    ? groups.slice(0, MAX_FACE_CHARTS).map((g) => [`Face ${g.id}`, faceFrames({ grouped_predictions: [g] })])
+    ? ids
+        .slice(0, MAX_FACE_CHARTS)
+        .map((id) => [`Face ${id}`, faceFrames(faces.filter((p) => p.group === id))])
     : [["Face", face]];
   for (const [label, frames] of charts) {
     if (!frames.length) continue;
@@ -188,7 +181,7 @@ export function mediaView(models, file, { original = null, fileType = "" } = {})
               {},
               h("h5", {}, "Face"),
               frame
-                ? frame.faces.map((p, i) => faceCard(p, i, p.id))
+                ? frame.faces.map((p, i) => faceCard(p, i, p.group))
                 : h("p", { class: "hint" }, "No face here."),
             )
           : null,
@@ -226,7 +219,7 @@ export function mediaView(models, file, { original = null, fileType = "" } = {})
     }
   }
 
-  const said = (block) => block?.grouped_predictions.some((g) => g.predictions.length);
+  const said = (block) => ungrouped(block).length > 0;
   if (said(models.language)) {
     transcript = shadedText(models.language, {
       original,

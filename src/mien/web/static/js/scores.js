@@ -1,9 +1,15 @@
-// Score lists ({name, score}[] as the API returns them): ranking, averaging, colours.
+// Score lists ({name, score}[] as the API returns them): ranking, averaging, colours; and the
+// predictions of a model block, out of their groups.
 
 // Okabe–Ito: distinguishable with every common colour-vision deficiency. Lines also get their
 // own dash pattern, so colour is never the only cue.
 export const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"];
 export const DASHES = ["", "8 4", "2 3", "10 3 2 3", "4 4", "1 3", "12 2"];
+
+/** Every prediction of a model block ({grouped_predictions}), tagged with its group's id. */
+export function ungrouped(block) {
+  return (block?.grouped_predictions ?? []).flatMap((g) => g.predictions.map((p) => ({ ...p, group: g.id })));
+}
 
 export function sorted(scores) {
   return [...scores].sort((a, b) => b.score - a.score);

@@ -3,13 +3,11 @@
 
 import { allScores, bars } from "./charts.js";
 import { clock, h, replace } from "./dom.js";
-import { ColourMap, PALETTE, mean, sentimentLevel, sorted, top, withAlpha } from "./scores.js";
+import { ColourMap, PALETTE, mean, sentimentLevel, sorted, top, ungrouped, withAlpha } from "./scores.js";
 
-/** Language predictions of every group, in text order, each tagged with its group id. */
+/** Language predictions of every group (a speaker, where identified), in text order. */
 export function inTextOrder(block) {
-  return block.grouped_predictions
-    .flatMap((group) => group.predictions.map((p) => ({ ...p, speaker: group.id })))
-    .sort((a, b) => a.position.begin - b.position.begin);
+  return ungrouped(block).sort((a, b) => a.position.begin - b.position.begin);
 }
 
 const OTHER = "#8a8a8a"; // expressions on top less often than the palette's worth
@@ -43,9 +41,9 @@ export function shadedText(block, { original = null, onSelect = null } = {}) {
   let cursor = 0;
   let speaker = null;
   predictions.forEach((p, i) => {
-    if (p.speaker !== speaker && p.speaker !== "unknown") {
-      text.append(h("span", { class: "speaker" }, p.speaker));
-      speaker = p.speaker;
+    if (p.group !== speaker && p.group !== "unknown") {
+      text.append(h("span", { class: "speaker" }, p.group));
+      speaker = p.group;
     }
     if (p.position.begin > cursor) text.append(original ? original.slice(cursor, p.position.begin) : " ");
     const alpha = 0.15 + 0.5 * (tops[i].score / strongest);
@@ -112,7 +110,7 @@ function spanDetail(p) {
   return [
     h("h4", {}, `“${p.text}”`),
     p.time ? h("p", { class: "meta" }, `${clock(p.time.begin)} – ${clock(p.time.end)}`) : null,
-    p.speaker && p.speaker !== "unknown" ? h("p", { class: "meta" }, `Speaker ${p.speaker}`) : null,
+    p.group !== "unknown" ? h("p", { class: "meta" }, `Speaker ${p.group}`) : null,
     bars(p.emotions, { n: 5, label: "Top expressions", model: "language" }),
     p.sentiment ? sentimentBlock(p.sentiment) : null,
     p.toxicity ? h("div", {}, h("h5", {}, "Toxicity"), bars(p.toxicity, { label: "Toxicity" })) : null,
